@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests run against the real Temporal dev server and the real PostgreSQL on this machine.
+// test/setup/global.ts starts the dev server once and creates a fresh database for the run.
+// Files run one at a time: each starts workers on the shared task queues.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/global.ts'],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    pool: 'forks',
+  },
+});
