@@ -1,0 +1,37 @@
+// Request signatures of the province gateway protocol (docs/province-protocol.md), both directions.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export const TIMESTAMP_HEADER = 'x-tongban-timestamp';
+export const SIGNATURE_HEADER = 'x-tongban-signature';
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function signatureOf(secret: string, timestamp: string, method: string, path: string, body: string | Uint8Array): string {
+  const payload = `${timestamp}.${method.toUpperCase()}.${path}.${sha256Hex(body)}`;
+  return `v1=${createHmac('sha256', secret).update(payload).digest('hex')}`;
+}
+
+/** Headers to add to a request: `path` includes the query string; `body` is the exact bytes sent. */
+export function signRequest(secret: string, method: string, path: string, body: string | Uint8Array = '', now = Date.now()): Record<string, string> {
+  const timestamp = String(Math.floor(now / 1000));
+  return { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signatureOf(secret, timestamp, method, path, body) };
+}
+
+export type SignatureProblem = 'missing' | 'stale' | 'mismatch';
+
+/** null when the request is authentic and fresh. */
+export function verifyRequest(
+  secret: string,
+  req: { method: string; path: string; body: string | Uint8Array; timestamp: string | undefined; signature: string | undefined },
+  now = Date.now(),
+): SignatureProblem | null {
+  if (!req.timestamp || !req.signature) return 'missing';
+  const ts = Number(req.timestamp);
+  if (!Number.isInteger(ts) || Math.abs(now / 1000 - ts) > MAX_CLOCK_SKEW_SECONDS) return 'stale';
+  const expected = Buffer.from(signatureOf(secret, req.timestamp, req.method, req.path, req.body));
+  const given = Buffer.from(req.signature);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? null : 'mismatch';
+}

@@ -1,0 +1,55 @@
+// The contract between api, worker and workflow: ids, task queues, and message definitions.
+// Imported by workflow code, so it stays free of I/O.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CaseState, ProvinceEvent } from '../domain/case.js';
+
+/** Task queue of the case workflows and of activities that touch tongban's own stores. */
+export const CASE_TASK_QUEUE = 'tongban-case';
+
+/** Province activities run on a queue per province, so a province can host its own worker. */
+export function provinceTaskQueue(provinceCode: string): string {
+  return `province-${provinceCode}`;
+}
+
+const CASE_PREFIX = 'case:';
+export function caseWorkflowId(caseId: string): string {
+  return `${CASE_PREFIX}${caseId}`;
+}
+export function caseIdFromWorkflowId(workflowId: string): string | null {
+  return workflowId.startsWith(CASE_PREFIX) ? workflowId.slice(CASE_PREFIX.length) : null;
+}
+
+export interface StaffCommand {
+  actor: string;
+  role: string;
+  region: string;
+  reason: string;
+}
+
+export interface DeliveryConfirmation {
+  actor: string;
+  role: string;
+  region: string;
+  /** What was confirmed: a window pick-up or a mail receipt. */
+  method: 'window' | 'mail';
+  note?: string;
+}
+
+export const getStateQuery = defineQuery<CaseState>('getState');
+/** A verified province event (from a callback); duplicates by eventId are ignored. */
+export const provinceEventSignal = defineSignal<[ProvinceEvent]>('provinceEvent');
+/** The applicant withdraws; rejected once a decision exists. */
+export const withdrawUpdate = defineUpdate<CaseState, [StaffCommand]>('withdraw');
+export const confirmDeliveryUpdate = defineUpdate<CaseState, [DeliveryConfirmation]>('confirmDelivery');
+/** Staff retry of the step a case is stuck on; rejected when nothing is stuck. */
+export const retryUpdate = defineUpdate<CaseState, [StaffCommand]>('retry');
+
+/** Custom search attributes registered on the dev server (name → type). */
+export const SEARCH_ATTRIBUTES = {
+  CaseStage: 'Keyword',
+  CaseStatus: 'Keyword',
+  ItemCode: 'Keyword',
+  HandlingRegion: 'Keyword',
+  ReceivingRegion: 'Keyword',
+  NeedsIntervention: 'Bool',
+} as const;
