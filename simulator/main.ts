@@ -1,0 +1,74 @@
+// `npm run simulator`: the province simulator as a standalone process.
+//   PROVINCE_SECRETS            JSON object {"<code>": "<secret>"} (required)
+//   SIMULATOR_PORT              default 4100
+//   SIMULATOR_HOST              default 127.0.0.1
+//   SIMULATOR_PROVINCES         comma list, default 440000,510000,430000,330000
+//   SIMULATOR_REVIEW_DELAY_MS   time from submit to decision, default 1500
+import { startSimulator } from './server.js';
+
+const DEFAULT_PROVINCES = '440000,510000,430000,330000';
+
+function fail(message: string): never {
+  console.error(`simulator: ${message}`);
+  process.exit(1);
+}
+
+function readSecrets(): Record<string, string> {
+  const raw = process.env.PROVINCE_SECRETS;
+  if (!raw) fail('PROVINCE_SECRETS is not set; give the province secrets as JSON, e.g. PROVINCE_SECRETS=\'{"510000":"…"}\'');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    fail('PROVINCE_SECRETS is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string' && v.length > 0)) {
+    fail('PROVINCE_SECRETS must be a JSON object of non-empty strings, {"<code>": "<secret>"}');
+  }
+  return parsed as Record<string, string>;
+}
+
+function readNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) fail(`${name} must be a non-negative integer, got ${raw}`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const secrets = readSecrets();
+  const codes = (process.env.SIMULATOR_PROVINCES || DEFAULT_PROVINCES)
+    .split(',')
+    .map((code) => code.trim())
+    .filter(Boolean);
+  const missing = codes.filter((code) => !secrets[code]);
+  if (missing.length > 0) fail(`PROVINCE_SECRETS has no secret for ${missing.join(', ')}`);
+
+  const simulator = await startSimulator({
+    provinces: codes.map((code) => ({ code, secret: secrets[code]! })),
+    host: process.env.SIMULATOR_HOST || '127.0.0.1',
+    port: readNumber('SIMULATOR_PORT', 4100),
+    reviewDelayMs: readNumber('SIMULATOR_REVIEW_DELAY_MS', 1500),
+    logger: { level: process.env.LOG_LEVEL || 'info' },
+  });
+  console.log(`province simulator listening on ${simulator.url}`);
+  for (const code of codes) console.log(`  ${code}: ${simulator.baseUrlFor(code)}`);
+
+  const stop = (): void => {
+    simulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

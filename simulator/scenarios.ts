@@ -1,0 +1,36 @@
+// Scenarios: how a simulated province behaves, per province by default or per case by rule.
+import { z } from 'zod';
+
+export const SCENARIOS = ['approve', 'reject', 'slow', 'flaky', 'down', 'lost-callback', 'duplicate-callback', 'elicence-invalid'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** What a rule can match on. Every field given must equal the subject's; `{}` matches everything. */
+export interface RuleMatch {
+  caseId?: string;
+  applicantName?: string;
+  itemCode?: string;
+}
+
+export interface ScenarioRule {
+  match: RuleMatch;
+  scenario: Scenario;
+}
+
+/** What a request is about, as far as rules can tell (fields unknown for the request are absent). */
+export type Subject = RuleMatch;
+
+export const scenarioSchema = z.enum(SCENARIOS);
+
+export const scenarioRuleSchema = z.object({
+  match: z.strictObject({ caseId: z.string().optional(), applicantName: z.string().optional(), itemCode: z.string().optional() }),
+  scenario: scenarioSchema,
+});
+
+export function ruleMatches(rule: ScenarioRule, subject: Subject): boolean {
+  return (['caseId', 'applicantName', 'itemCode'] as const).every((field) => rule.match[field] === undefined || rule.match[field] === subject[field]);
+}
+
+/** The first matching rule wins over the province default. */
+export function resolveScenario(rules: readonly ScenarioRule[], provinceDefault: Scenario, subject: Subject): Scenario {
+  return rules.find((rule) => ruleMatches(rule, subject))?.scenario ?? provinceDefault;
+}

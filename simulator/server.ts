@@ -1,0 +1,305 @@
+// The province simulator: one HTTP server playing several provinces' gateways, implementing the
+// province side of docs/province-protocol.md, plus the unsigned /_admin controls for tests.
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { z } from 'zod';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sha256Hex, verifyRequest, type SignatureProblem } from '../crypto/signing.js';
+import { PROVINCES } from '../domain/regions.js';
+import { PROBLEM_CONTENT_TYPE, ProblemError, parseJsonBody } from './problem.js';
+import {
+  Province,
+  ProvinceSimulation,
+  createCaseSchema,
+  licenceVerifySchema,
+  subjectOfCase,
+  withdrawSchema,
+  type Outcome,
+  type RecordedRequest,
+} from './province.js';
+import { scenarioRuleSchema, scenarioSchema, type Scenario, type ScenarioRule, type Subject } from './scenarios.js';
+
+export type { Scenario, ScenarioRule, RuleMatch } from './scenarios.js';
+export type { RecordedRequest, ProvinceCallbackEvent, CaseStatusBody, ProvinceCaseStatus } from './province.js';
+export { SCENARIOS } from './scenarios.js';
+
+export interface SimulatorOptions {
+  provinces: { code: string; name?: string; secret: string }[];
+  /** Default 127.0.0.1: the admin API is unsigned, so keep it on loopback. */
+  host?: string;
+  /** 0 = ephemeral. */
+  port?: number;
+  /** Time from submit to decision, default 1500. */
+  reviewDelayMs?: number;
+  /** Mail: time from approval to delivery.mailed and again to delivery.received, default 1000. */
+  deliveryDelayMs?: number;
+  /** Extra latency in the 'slow' scenario, default 3000. */
+  slowMs?: number;
+  /** Retries of a callback that did not get a 2xx, default 5, backoff from 200 ms doubling. */
+  callbackRetries?: number;
+  /** Fastify's logger option, default false. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface Simulator {
+  url: string;
+  /** `${url}/provinces/${code}` */
+  baseUrlFor(code: string): string;
+  setScenario(code: string, scenario: Scenario): void;
+  addRule(rule: ScenarioRule): void;
+  requests(code: string): RecordedRequest[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const CALLBACK_BACKOFF_MS = 200;
+const CALLBACK_ATTEMPT_TIMEOUT_MS = 10_000;
+const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+
+const SIGNATURE_DETAILS: Record<SignatureProblem, string> = {
+  missing: `missing: ${TIMESTAMP_HEADER} and ${SIGNATURE_HEADER} are required`,
+  stale: 'stale: the timestamp is more than 300 s away from the province clock',
+  mismatch: 'mismatch: the signature does not match the request',
+};
+
+interface CodeParams {
+  code: string;
+}
+interface CaseParams extends CodeParams {
+  provinceCaseId: string;
+}
+interface MaterialParams extends CaseParams {
+  materialCode: string;
+}
+
+/** What a request is about: rules match on `subject`; 'flaky' alternates per `flakyKey`. */
+interface Target {
+  subject: Subject;
+  flakyKey: string;
+}
+
+export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
+  const provinces = buildProvinces(opts.provinces);
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
+  const simulation = new ProvinceSimulation(provinces, {
+    reviewDelayMs: opts.reviewDelayMs ?? 1500,
+    deliveryDelayMs: opts.deliveryDelayMs ?? 1000,
+    slowMs: opts.slowMs ?? 3000,
+    callbackRetries: opts.callbackRetries ?? 5,
+    callbackBackoffMs: CALLBACK_BACKOFF_MS,
+    callbackTimeoutMs: CALLBACK_ATTEMPT_TIMEOUT_MS,
+    onCallbackGivenUp: (event, url) => app.log.warn({ eventId: event.eventId, caseId: event.caseId, url }, 'callback not delivered; giving up'),
+  });
+
+  acceptRawBodies(app);
+  app.setErrorHandler(sendProblem);
+  app.setNotFoundHandler((request, reply) => sendProblem(new ProblemError(404, 'not-found', 'Not found', `no route ${request.method} ${request.url}`), request, reply));
+  await app.register(async (scope) => registerProvinceRoutes(scope, simulation, provinces));
+  registerAdminRoutes(app, simulation);
+
+  const host = opts.host ?? '127.0.0.1';
+  await app.listen({ host, port: opts.port ?? 0 });
+  const url = `http://${urlHost(host)}:${(app.server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    baseUrlFor: (code) => `${url}/provinces/${code}`,
+    setScenario: (code, scenario) => simulation.setScenario(code, scenario),
+    addRule: (rule) => simulation.addRule(rule),
+    requests: (code) => [...simulation.province(code).state.requests],
+    reset: () => simulation.reset(),
+    close: async () => {
+      simulation.dispose();
+      await app.close();
+    },
+  };
+}
+
+function buildProvinces(list: SimulatorOptions['provinces']): Map<string, Province> {
+  if (list.length === 0) throw new Error('the simulator needs at least one province');
+  const provinces = new Map<string, Province>();
+  for (const { code, name, secret } of list) {
+    if (provinces.has(code)) throw new Error(`province ${code} is listed twice`);
+    if (!secret) throw new Error(`province ${code} has no secret`);
+    provinces.set(code, new Province(code, name ?? PROVINCES[code] ?? code, secret));
+  }
+  return provinces;
+}
+
+/** Signatures cover the exact body bytes and materials are binary, so every body stays a Buffer. */
+function acceptRawBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+}
+
+function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimulation, provinces: ReadonlyMap<string, Province>): void {
+  scope.addHook('preHandler', async (request) => authenticate(simulation, request));
+  scope.addHook('onResponse', async (request, reply) => recordRequest(provinces, request, reply));
+
+  scope.post<{ Params: CodeParams }>('/provinces/:code/cases', async (request, reply) => {
+    const province = simulation.province(request.params.code);
+    const body = parseJsonBody(rawBody(request), createCaseSchema);
+    const target = { subject: subjectOfCase(body), flakyKey: caseFlakyKey(body.caseId) };
+    return respond(simulation, province, target, reply, () =>
+      simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => simulation.createCase(province, body)),
+    );
+  });
+
+  scope.put<{ Params: MaterialParams }>('/provinces/:code/cases/:provinceCaseId/materials/:materialCode', async (request, reply) => {
+    const { province, target } = caseTarget(simulation, request.params);
+    return respond(simulation, province, target, reply, () =>
+      simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () =>
+        simulation.uploadMaterial(simulation.caseOf(province, request.params.provinceCaseId), request.params.materialCode, rawBody(request), header(request, 'x-content-sha256')),
+      ),
+    );
+  });
+
+  scope.post<{ Params: CaseParams }>('/provinces/:code/cases/:provinceCaseId/submit', async (request, reply) => {
+    const { province, target } = caseTarget(simulation, request.params);
+    return respond(simulation, province, target, reply, () =>
+      simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () =>
+        simulation.submit(province, simulation.caseOf(province, request.params.provinceCaseId)),
+      ),
+    );
+  });
+
+  scope.post<{ Params: CaseParams }>('/provinces/:code/cases/:provinceCaseId/withdraw', async (request, reply) => {
+    const { province, target } = caseTarget(simulation, request.params);
+    return respond(simulation, province, target, reply, () => {
+      const simCase = simulation.caseOf(province, request.params.provinceCaseId);
+      parseJsonBody(rawBody(request), withdrawSchema);
+      return simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => simulation.withdraw(simCase));
+    });
+  });
+
+  scope.get<{ Params: CaseParams }>('/provinces/:code/cases/:provinceCaseId', async (request, reply) => {
+    const { province, target } = caseTarget(simulation, request.params);
+    return respond(simulation, province, target, reply, () => ({
+      status: 200,
+      body: simulation.status(simulation.caseOf(province, request.params.provinceCaseId)),
+    }));
+  });
+
+  scope.post<{ Params: CodeParams }>('/provinces/:code/elicences/verify', async (request, reply) => {
+    const province = simulation.province(request.params.code);
+    const body = parseJsonBody(rawBody(request), licenceVerifySchema);
+    const target = { subject: { applicantName: body.holderName }, flakyKey: `elicence:${body.holderIdNumber}` };
+    return respond(simulation, province, target, reply, (scenario) => simulation.verifyLicence(province, body, scenario));
+  });
+}
+
+function registerAdminRoutes(app: FastifyInstance, simulation: ProvinceSimulation): void {
+  app.put<{ Params: CodeParams }>('/_admin/provinces/:code/scenario', async (request) => {
+    const { scenario } = parseJsonBody(rawBody(request), z.object({ scenario: scenarioSchema }));
+    simulation.setScenario(request.params.code, scenario);
+    return { code: request.params.code, scenario };
+  });
+
+  app.post('/_admin/rules', async (request, reply) => {
+    const rule = parseJsonBody(rawBody(request), scenarioRuleSchema);
+    simulation.addRule(rule);
+    return reply.code(201).send(rule);
+  });
+
+  app.get<{ Params: CodeParams }>('/_admin/provinces/:code/requests', async (request) => simulation.province(request.params.code).state.requests);
+
+  app.delete('/_admin/state', async (_request, reply) => {
+    simulation.reset();
+    return reply.code(204).send();
+  });
+}
+
+/**
+ * Applies the scenario around a route's work: 'down' and 'flaky' answer 503 instead, 'slow'
+ * delays whatever the response is (after the work is done, like a gateway that is slow to answer).
+ */
+async function respond(simulation: ProvinceSimulation, province: Province, target: Target, reply: FastifyReply, run: (scenario: Scenario) => Outcome): Promise<unknown> {
+  const scenario = simulation.scenarioFor(province, target.subject);
+  try {
+    simulation.admit(province, scenario, target.flakyKey);
+    const outcome = run(scenario);
+    reply.code(outcome.status);
+    if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+    return outcome.body;
+  } finally {
+    if (scenario === 'slow') await simulation.slowDown();
+  }
+}
+
+/** A request about a case the province does not know still gets its scenario (by province default). */
+function caseTarget(simulation: ProvinceSimulation, params: CaseParams): { province: Province; target: Target } {
+  const province = simulation.province(params.code);
+  const simCase = province.state.cases.get(params.provinceCaseId);
+  const target = simCase
+    ? { subject: subjectOfCase(simCase.request), flakyKey: caseFlakyKey(simCase.request.caseId) }
+    : { subject: {}, flakyKey: `unknown-case:${params.provinceCaseId}` };
+  return { province, target };
+}
+
+function caseFlakyKey(caseId: string): string {
+  return `case:${caseId}`;
+}
+
+function authenticate(simulation: ProvinceSimulation, request: FastifyRequest): void {
+  const province = simulation.province(provinceCodeOf(request) ?? '');
+  const problem = verifyRequest(province.secret, {
+    method: request.method,
+    path: request.url,
+    body: rawBody(request),
+    timestamp: header(request, TIMESTAMP_HEADER),
+    signature: header(request, SIGNATURE_HEADER),
+  });
+  if (problem) throw new ProblemError(401, 'invalid-signature', 'Invalid signature', SIGNATURE_DETAILS[problem]);
+}
+
+function recordRequest(provinces: ReadonlyMap<string, Province>, request: FastifyRequest, reply: FastifyReply): void {
+  const province = provinces.get(provinceCodeOf(request) ?? '');
+  if (!province) return;
+  province.state.requests.push({
+    method: request.method,
+    path: request.url,
+    idempotencyKey: header(request, 'idempotency-key') ?? null,
+    status: reply.statusCode,
+    at: new Date(Date.now() - reply.elapsedTime).toISOString(),
+  });
+}
+
+function sendProblem(error: FastifyError | ProblemError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = error instanceof ProblemError ? error : problemFromFastify(error);
+  if (!(error instanceof ProblemError) && problem.status >= 500) request.log.error(error);
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
+}
+
+function problemFromFastify(error: FastifyError): ProblemError {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  return status === 500 ? new ProblemError(500, 'internal', 'Internal error', 'the simulator failed') : new ProblemError(status, 'bad-request', 'Bad request', error.message);
+}
+
+function idempotencyKey(request: FastifyRequest): string {
+  const key = header(request, 'idempotency-key');
+  if (!key) throw new ProblemError(400, 'missing-idempotency-key', 'Missing Idempotency-Key', 'state-changing requests must carry an Idempotency-Key header');
+  return key;
+}
+
+/** Same key with a different request (method, path or body bytes) is a conflict. */
+function fingerprint(request: FastifyRequest): string {
+  return sha256Hex(`${request.method} ${request.url} ${sha256Hex(rawBody(request))}`);
+}
+
+function rawBody(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function provinceCodeOf(request: FastifyRequest): string | undefined {
+  return (request.params as Partial<CodeParams> | undefined)?.code;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
