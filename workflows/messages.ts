@@ -1,5 +1,6 @@
 // The contract between api, worker and workflow: ids, task queues, and message definitions.
 // Imported by workflow code, so it stays free of I/O.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CaseState, ProvinceEvent } from '../domain/case.js';
 
@@ -53,3 +54,10 @@ export const SEARCH_ATTRIBUTES = {
   ReceivingRegion: 'Keyword',
   NeedsIntervention: 'Bool',
 } as const;
+
+export const CASE_STAGE_KEY = defineSearchAttributeKey('CaseStage', SearchAttributeType.KEYWORD);
+export const CASE_STATUS_KEY = defineSearchAttributeKey('CaseStatus', SearchAttributeType.KEYWORD);
+export const ITEM_CODE_KEY = defineSearchAttributeKey('ItemCode', SearchAttributeType.KEYWORD);
+export const HANDLING_REGION_KEY = defineSearchAttributeKey('HandlingRegion', SearchAttributeType.KEYWORD);
+export const RECEIVING_REGION_KEY = defineSearchAttributeKey('ReceivingRegion', SearchAttributeType.KEYWORD);
+export const NEEDS_INTERVENTION_KEY = defineSearchAttributeKey('NeedsIntervention', SearchAttributeType.BOOL);

@@ -1,0 +1,91 @@
+// Composes worker and api against a Temporal server and a PostgreSQL database. Used by
+// `npm start` (with the embedded defaults) and by the tests (with the test server and database),
+// so both exercise the same wiring.
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import type { Config } from '../config/index.js';
+import type { Secrets } from '../config/secrets.js';
+import { createActivities } from '../activities/index.js';
+import { createPool } from '../clients/postgres.js';
+import { connectTemporalClient } from '../clients/temporal.js';
+import { createFilesystemStore } from '../materials/store.js';
+import { createWorkers, runWorkers } from '../worker/workers.js';
+import { startApi } from '../api/server.js';
+
+export interface SystemOptions {
+  config: Config;
+  secrets: Secrets;
+  temporalAddress: string;
+  databaseUrl: string;
+  workflowBundle?: { codePath: string };
+  /** Fastify logger option for the api; default: pino at config.LOG_LEVEL. */
+  apiLogger?: boolean;
+}
+
+export interface System {
+  apiUrl: string;
+  client: Client;
+  pool: pg.Pool;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** Temporal's core runtime logs only warnings and errors, once per process. */
+export function installTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by someone else in this process: keep theirs.
+  }
+}
+
+/** Province queues this process serves: WORKER_PROVINCES, or every configured province. */
+export function workerProvinces(config: Config, secrets: Secrets): string[] {
+  return config.WORKER_PROVINCES ? config.WORKER_PROVINCES.split(',').map((s) => s.trim()).filter(Boolean) : secrets.provinces.map((p) => p.code);
+}
+
+export async function startSystem(opts: SystemOptions): Promise<System> {
+  const { config, secrets } = opts;
+  installTemporalRuntime();
+  const pool = createPool(opts.databaseUrl);
+  const store = createFilesystemStore(config.MATERIALS_DIR);
+  const connection = await NativeConnection.connect({ address: opts.temporalAddress });
+  const activities = createActivities({
+    pool,
+    store,
+    provinces: secrets.provinces,
+    pii: { keyring: secrets.payloadKeys, hashKey: secrets.piiHashKey },
+    callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS,
+  });
+  const workers = await createWorkers({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    keyring: secrets.payloadKeys,
+    activities,
+    provinces: workerProvinces(config, secrets),
+    provinceRateLimit: config.PROVINCE_RATE_LIMIT,
+    workflowBundle: opts.workflowBundle,
+  });
+  const running = runWorkers(workers);
+  running.catch(() => {});
+  const client = await connectTemporalClient({ address: opts.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, keyring: secrets.payloadKeys });
+  const api = await startApi({ config, secrets, pool, temporal: client, store, host: config.HOST, port: config.PORT, logger: opts.apiLogger });
+
+  return {
+    apiUrl: api.url,
+    client,
+    pool,
+    async stop() {
+      await api.close();
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running.catch(() => {});
+      await connection.close();
+      await client.connection.close();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// Once per `npm test`: a real Temporal dev server (in memory, with our search attributes), a
+// fresh database on the machine's PostgreSQL with every migration applied, and one workflow
+// bundle shared by every test file's workers. Torn down (database dropped) at the end.
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startTemporalDevServer } from '../../scripts/temporal-server.js';
+import { migrate } from '../../db/migrate.js';
+import { SEARCH_ATTRIBUTES } from '../../workflows/messages.js';
+import { WORKFLOWS_PATH } from '../../worker/workers.js';
+import { createDatabase } from '../support/database.js';
+
+export default async function setup(project: TestProject) {
+  const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
+  const [temporal, database, bundlePath] = await Promise.all([
+    startTemporalDevServer({ headless: true, searchAttributes: { ...SEARCH_ATTRIBUTES }, log }),
+    createDatabase(),
+    bundle(),
+  ]);
+  await migrate(database.url);
+  project.provide('temporalAddress', temporal.address);
+  project.provide('databaseUrl', database.url);
+  project.provide('workflowBundlePath', bundlePath);
+  return async () => {
+    await temporal.stop();
+    await database.drop();
+  };
+}
+
+async function bundle(): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const file = path.resolve('.data/test/workflow-bundle.js');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, code);
+  return file;
+}
+
+const noop = () => {};
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => process.stderr.write(`${m}\n`), log: noop };
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    databaseUrl: string;
+    workflowBundlePath: string;
+  }
+}

@@ -1,0 +1,98 @@
+// A whole tongban for one test file: the province simulator, the worker and the api, on a given
+// Temporal server and database. Short retry and poll timings so failure paths finish in seconds;
+// everything else is the production wiring. No vitest import here: scripts/record-histories.ts
+// uses it too (test files use ./testStack.ts).
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../config/index.js';
+import { DEV_PROVINCES, type Keyring, type Secrets } from '../../config/secrets.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/server.js';
+import { startSystem, type System } from '../../scripts/system.js';
+import { findFreePort } from '../../scripts/temporal-server.js';
+import { issueToken } from '../../api/auth.js';
+import type { StaffRole } from '../../domain/case.js';
+
+export interface TestStack extends System {
+  simulator: Simulator;
+  secrets: Secrets;
+  token(role: StaffRole, region: string): Promise<string>;
+}
+
+export const TEST_TIMINGS = {
+  PROVINCE_RETRY_INITIAL_MS: '100',
+  PROVINCE_RETRY_MAX_MS: '200',
+  PROVINCE_RETRY_ATTEMPTS: '3',
+  PROVINCE_CALL_TIMEOUT_MS: '3000',
+  STATUS_POLL_AFTER_MS: '1500',
+};
+
+export interface StackOptions {
+  temporalAddress: string;
+  databaseUrl: string;
+  workflowBundle?: { codePath: string };
+  /** Payload keys; random per stack unless given (recorded histories use the fixture key). */
+  payloadKeys?: Keyring;
+  simulator?: Partial<SimulatorOptions>;
+  env?: Record<string, string>;
+}
+
+export async function startStack(opts: StackOptions): Promise<TestStack> {
+  const provinceSecrets = Object.fromEntries(DEV_PROVINCES.map((code) => [code, randomBytes(24).toString('base64url')]));
+  const simulator = await startSimulator({
+    provinces: DEV_PROVINCES.map((code) => ({ code, secret: provinceSecrets[code]! })),
+    port: 0,
+    reviewDelayMs: 200,
+    deliveryDelayMs: 200,
+    slowMs: 500,
+    ...opts.simulator,
+  });
+  fs.mkdirSync(path.resolve('.data/test'), { recursive: true });
+  const dataDir = fs.mkdtempSync(path.resolve('.data/test/stack-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(await findFreePort()),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    ...TEST_TIMINGS,
+    ...opts.env,
+  });
+  const secrets: Secrets = {
+    jwtSecret: randomBytes(32).toString('base64url'),
+    piiHashKey: randomBytes(32).toString('base64url'),
+    payloadKeys: opts.payloadKeys ?? { activeKeyId: 'test-1', keys: new Map([['test-1', randomBytes(32)]]) },
+    provinces: DEV_PROVINCES.map((code) => ({ code, baseUrl: simulator.baseUrlFor(code), secret: provinceSecrets[code]! })),
+  };
+  const system = await startSystem({
+    config,
+    secrets,
+    temporalAddress: opts.temporalAddress,
+    databaseUrl: opts.databaseUrl,
+    workflowBundle: opts.workflowBundle,
+    apiLogger: false,
+  });
+  return {
+    ...system,
+    simulator,
+    secrets,
+    token: (role, region) => issueToken(secrets.jwtSecret, { sub: `test-${role}-${region}`, role, region }, 3600),
+    async stop() {
+      await system.stop();
+      await simulator.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `read` until `done` holds for its value; fails with the last value after `timeoutMs`. */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read();
+    if (done(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

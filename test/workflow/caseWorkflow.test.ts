@@ -1,0 +1,190 @@
+// The case workflow on the real Temporal dev server, its province calls answered by the
+// simulator over HTTP and its callbacks delivered through the api, as in production.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaseState } from '../../domain/case.js';
+import { caseWorkflowId, getStateQuery } from '../../workflows/messages.js';
+import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
+import { postJson, submitCase } from '../support/cases.js';
+
+let stack: TestStack;
+let clerk: string;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  clerk = await stack.token('clerk', '440100');
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const handle = (caseId: string) => stack.client.workflow.getHandle(caseWorkflowId(caseId));
+const result = (caseId: string) => handle(caseId).result() as Promise<CaseState>;
+const eventTypes = async (caseId: string) =>
+  (await stack.pool.query<{ type: string; stage: string }>('SELECT type, stage FROM case_events WHERE case_id = $1 ORDER BY seq', [caseId])).rows;
+
+describe('case workflow', () => {
+  it('When the handling province approves an electronic case, then it is transferred, decided and completed with a certificate', async () => {
+    const sub = await submitCase(stack.apiUrl, clerk, { applicantName: '李小明' });
+    expect(sub.status).toBe(201);
+    const { caseId } = sub.body;
+
+    const final = await result(caseId);
+    expect(final.status).toBe('completed');
+    expect(final.stage).toBe('closed');
+    expect(final.decision?.outcome).toBe('approved');
+    expect(final.delivery.status).toBe('issued');
+    expect(final.delivery.certificate?.certificateId).toBeTruthy();
+    expect(final.transferredMaterials).toEqual(['transfer-application', 'resident-id-card', 'contribution-certificate']);
+
+    const events = await eventTypes(caseId);
+    expect(events.map((e) => `${e.stage}:${e.type}`)).toEqual([
+      'intake:case.submitted',
+      'precheck:precheck.passed',
+      'transfer:transfer.created',
+      'transfer:material.transferred',
+      'transfer:material.transferred',
+      'transfer:material.transferred',
+      'review:review.started',
+      'review:review.accepted',
+      'decision:decision.approved',
+      'delivery:delivery.issued',
+      'closed:case.completed',
+    ]);
+
+    // Every state-changing province call carried a key derived from the case and the step.
+    const keys = stack.simulator.requests('510000').map((r) => r.idempotencyKey).filter((k): k is string => !!k && k.startsWith(caseId));
+    expect(new Set(keys)).toEqual(
+      new Set([`${caseId}:create`, `${caseId}:material:transfer-application`, `${caseId}:material:resident-id-card`, `${caseId}:material:contribution-certificate`, `${caseId}:submit`]),
+    );
+  });
+
+  it('When the province rejects, then the case closes as rejected with the reasons and nothing is delivered', async () => {
+    stack.simulator.addRule({ match: { applicantName: '王驳回' }, scenario: 'reject' });
+    const sub = await submitCase(stack.apiUrl, clerk, { applicantName: '王驳回', delivery: { method: 'mail', address: '广东省广州市天河区体育西路1号' } });
+    const final = await result(sub.body.caseId);
+    expect(final.status).toBe('rejected');
+    expect(final.stage).toBe('closed');
+    expect(final.decision?.outcome).toBe('rejected');
+    expect(final.decision?.reasons.length).toBeGreaterThan(0);
+    expect(final.delivery.status).toBe('pending');
+    const types = (await eventTypes(sub.body.caseId)).map((e) => e.type);
+    expect(types).toContain('decision.rejected');
+    expect(types.at(-1)).toBe('case.closed');
+    expect(types.filter((t) => t.startsWith('delivery.'))).toEqual([]);
+  });
+
+  it('When the province is down past the retry budget, then the case needs intervention, and a staff retry after it is back resumes it', async () => {
+    stack.simulator.setScenario('330000', 'down');
+    try {
+      const sub = await submitCase(stack.apiUrl, clerk, { handlingRegion: '330000', applicantName: '赵宕机' });
+      const { caseId } = sub.body;
+      const stuck = await eventually(() => handle(caseId).query(getStateQuery), (s) => s.needsIntervention !== null, 30_000, 'needsIntervention');
+      expect(stuck.status).toBe('active');
+      expect(stuck.needsIntervention?.step).toBe('verifyELicence:resident-id-card');
+      expect(stuck.needsIntervention?.error).toMatch(/503/);
+      const row = await eventually(
+        async () => (await stack.pool.query('SELECT needs_intervention, intervention FROM cases WHERE case_id = $1', [caseId])).rows[0],
+        (r) => r?.needs_intervention === true,
+        10_000,
+        'projection flag',
+      );
+      expect(row.intervention.step).toBe('verifyELicence:resident-id-card');
+
+      stack.simulator.setScenario('330000', 'approve');
+      const supervisor = await stack.token('supervisor', '440000');
+      const retried = await postJson(`${stack.apiUrl}/v1/cases/${caseId}/retry`, supervisor, { reason: '浙江网关已恢复' });
+      expect(retried.status).toBe(200);
+
+      const final = await result(caseId);
+      expect(final.status).toBe('completed');
+      expect(final.needsIntervention).toBeNull();
+      const events = (await stack.pool.query('SELECT type, actor, data FROM case_events WHERE case_id = $1 ORDER BY seq', [caseId])).rows;
+      const retry = events.find((e) => e.type === 'intervention.retry');
+      expect(retry?.actor).toBe('test-supervisor-440000');
+      expect(retry?.data.reason).toBe('浙江网关已恢复');
+      expect(events.map((e) => e.type)).toContain('intervention.required');
+    } finally {
+      stack.simulator.setScenario('330000', 'approve');
+    }
+  });
+
+  it('When the province sends every callback twice, then each event counts once', async () => {
+    stack.simulator.addRule({ match: { applicantName: '钱重复' }, scenario: 'duplicate-callback' });
+    const sub = await submitCase(stack.apiUrl, clerk, { applicantName: '钱重复' });
+    const final = await result(sub.body.caseId);
+    expect(final.status).toBe('completed');
+    const types = (await eventTypes(sub.body.caseId)).map((e) => e.type);
+    expect(types.filter((t) => t === 'review.accepted')).toHaveLength(1);
+    expect(types.filter((t) => t === 'decision.approved')).toHaveLength(1);
+    const callbacks = await stack.pool.query('SELECT event_id FROM province_callbacks WHERE case_id = $1', [sub.body.caseId]);
+    expect(callbacks.rowCount).toBe(2);
+  });
+
+  it('When a callback is lost, then a status poll finds the decision', async () => {
+    stack.simulator.addRule({ match: { applicantName: '孙失联' }, scenario: 'lost-callback' });
+    const sub = await submitCase(stack.apiUrl, clerk, { applicantName: '孙失联' });
+    const final = await result(sub.body.caseId);
+    expect(final.status).toBe('completed');
+    const approved = await stack.pool.query("SELECT data FROM case_events WHERE case_id = $1 AND type = 'decision.approved'", [sub.body.caseId]);
+    expect(approved.rows[0].data.via).toBe('poll');
+  });
+
+  it('When the result goes by mail, then the province confirms receipt by callback and the case completes', async () => {
+    const sub = await submitCase(stack.apiUrl, clerk, { applicantName: '周邮寄', delivery: { method: 'mail', address: '广东省广州市越秀区府前路1号' } });
+    const final = await result(sub.body.caseId);
+    expect(final.status).toBe('completed');
+    expect(final.delivery).toMatchObject({ method: 'mail', status: 'confirmed' });
+    expect(final.delivery.trackingNumber).toBeTruthy();
+    const types = (await eventTypes(sub.body.caseId)).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['delivery.awaiting', 'delivery.mailed', 'delivery.confirmed', 'case.completed']));
+  });
+
+  it('When the result is collected at the window, then the clerk confirms the pick-up and the case completes', async () => {
+    const sub = await submitCase(stack.apiUrl, clerk, { applicantName: '吴窗口', delivery: { method: 'window' } });
+    const { caseId } = sub.body;
+    await eventually(() => handle(caseId).query(getStateQuery), (s) => s.stage === 'delivery', 30_000, 'delivery stage');
+    const wrong = await postJson(`${stack.apiUrl}/v1/cases/${caseId}/delivery-confirmation`, clerk, { method: 'mail' });
+    expect(wrong.status).toBe(409);
+    const ok = await postJson(`${stack.apiUrl}/v1/cases/${caseId}/delivery-confirmation`, clerk, { method: 'window', note: '申请人本人持身份证领取' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ status: 'completed', stage: 'closed' });
+    const final = await result(caseId);
+    expect(final.delivery).toMatchObject({ status: 'confirmed', confirmedBy: 'test-clerk-440100' });
+  });
+});
+
+describe('withdrawal', () => {
+  let slow: TestStack;
+  beforeAll(async () => {
+    // The review takes a minute here, so a withdrawal reliably lands before the decision.
+    slow = await startTestStack({ simulator: { reviewDelayMs: 60_000 } });
+  });
+  afterAll(async () => {
+    await slow?.stop();
+  });
+
+  it('When the applicant withdraws during review, then the province is told and the case closes as withdrawn; a second withdrawal is refused', async () => {
+    const token = await slow.token('clerk', '440100');
+    const sub = await submitCase(slow.apiUrl, token, { applicantName: '郑撤回' });
+    const { caseId } = sub.body;
+    const h = slow.client.workflow.getHandle(caseWorkflowId(caseId));
+    await eventually(() => h.query(getStateQuery), (s) => s.stage === 'review', 30_000, 'review stage');
+
+    const res = await postJson(`${slow.apiUrl}/v1/cases/${caseId}/withdraw`, token, { reason: '申请人已在迁入地办理' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'withdrawn', stage: 'closed' });
+    const final = (await h.result()) as CaseState;
+    expect(final.status).toBe('withdrawn');
+    expect(final.decision).toBeNull();
+
+    const withdrawCalls = slow.simulator.requests('510000').filter((r) => r.idempotencyKey === `${caseId}:withdraw`);
+    expect(withdrawCalls.length).toBeGreaterThanOrEqual(1);
+    expect(withdrawCalls.every((r) => r.status === 200)).toBe(true);
+    const last = (await slow.pool.query("SELECT type, actor, data FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1", [caseId])).rows[0];
+    expect(last).toMatchObject({ type: 'case.withdrawn', actor: 'test-clerk-440100' });
+    expect(last.data).toMatchObject({ reason: '申请人已在迁入地办理', province: 'withdrawn' });
+
+    const again = await postJson(`${slow.apiUrl}/v1/cases/${caseId}/withdraw`, token, { reason: '重复提交' });
+    expect(again.status).toBe(409);
+  });
+});

@@ -1,0 +1,2 @@
+// The single entry of the workflow bundle.
+export { caseWorkflow } from './caseWorkflow.js';
