@@ -12,7 +12,10 @@ import { WORKFLOWS_PATH } from '../../worker/workers.js';
 import { createDatabase } from '../support/database.js';
 
 export default async function setup(project: TestProject) {
-  const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
+  // The dev server's own warnings (poller churn at shutdown) are noise here; errors still show.
+  const log = (line: string) => {
+    if (!/level=(WARN|INFO|DEBUG)/.test(line)) process.stderr.write(`[test setup] ${line}\n`);
+  };
   const [temporal, database, bundlePath] = await Promise.all([
     startTemporalDevServer({ headless: true, searchAttributes: { ...SEARCH_ATTRIBUTES }, log }),
     createDatabase(),

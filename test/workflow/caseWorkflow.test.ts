@@ -6,16 +6,10 @@ import { caseWorkflowId, getStateQuery } from '../../workflows/messages.js';
 import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
 import { postJson, submitCase } from '../support/cases.js';
 
+// Each describe runs its own stack and stops it before the next starts: stacks use different
+// payload keys, and two on the same task queues would take each other's tasks.
 let stack: TestStack;
 let clerk: string;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  clerk = await stack.token('clerk', '440100');
-});
-afterAll(async () => {
-  await stack?.stop();
-});
 
 const handle = (caseId: string) => stack.client.workflow.getHandle(caseWorkflowId(caseId));
 const result = (caseId: string) => handle(caseId).result() as Promise<CaseState>;
@@ -23,6 +17,14 @@ const eventTypes = async (caseId: string) =>
   (await stack.pool.query<{ type: string; stage: string }>('SELECT type, stage FROM case_events WHERE case_id = $1 ORDER BY seq', [caseId])).rows;
 
 describe('case workflow', () => {
+  beforeAll(async () => {
+    stack = await startTestStack();
+    clerk = await stack.token('clerk', '440100');
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
   it('When the handling province approves an electronic case, then it is transferred, decided and completed with a certificate', async () => {
     const sub = await submitCase(stack.apiUrl, clerk, { applicantName: '李小明' });
     expect(sub.status).toBe(201);

@@ -1,0 +1,120 @@
+// GET /v1/cases: keyset paging, filters and region scoping over the projection. Rows are written
+// straight into the projection under an item code of this file's own, so other tests' cases
+// never show up in the counts.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiHarness, insertProjectedCase, PROBLEM_JSON, testItem, type ApiHarness } from './helpers.js';
+
+interface Page {
+  items: { caseId: string; itemCode: string; receivingRegion: string; handlingRegion: string; stage: string; status: string; applicantName: string; submittedAt: string }[];
+  nextCursor: string | null;
+}
+
+let h: ApiHarness;
+const item = testItem(`list-${randomUUID().slice(0, 8)}`);
+/** Newest first, as the list orders them. */
+const guangzhouToSichuan: string[] = [];
+let shenzhenToZhejiang: string;
+let hangzhouToSichuan: string;
+let withdrawn: string;
+
+beforeAll(async () => {
+  h = await createApiHarness();
+  const base = Date.now() - 60_000;
+  // Two cases share one instant, so the case id must break the tie.
+  const instants = [base, base + 1000, base + 1000, base + 2000, base + 3000];
+  for (const t of instants) {
+    guangzhouToSichuan.push(await insertProjectedCase(h, { item, receivingRegion: '440106', handlingRegion: '510100', submittedAt: new Date(t) }));
+  }
+  shenzhenToZhejiang = await insertProjectedCase(h, { item, receivingRegion: '440300', handlingRegion: '330100', submittedAt: new Date(base + 4000) });
+  hangzhouToSichuan = await insertProjectedCase(h, { item, receivingRegion: '330106', handlingRegion: '510000', submittedAt: new Date(base + 5000) });
+  withdrawn = await insertProjectedCase(h, { item, receivingRegion: '440106', handlingRegion: '510100', submittedAt: new Date(base - 1000), status: 'withdrawn', stage: 'closed' });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function list(auth: { authorization: string }, query: string) {
+  return h.app.inject({ method: 'GET', url: `/v1/cases?itemCode=${item.code}&${query}`, headers: auth });
+}
+
+async function allPages(auth: { authorization: string }, query: string): Promise<{ ids: string[]; pages: number }> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const res = await list(auth, `${query}${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(res.statusCode).toBe(200);
+    const page = res.json<Page>();
+    ids.push(...page.items.map((i) => i.caseId));
+    cursor = page.nextCursor;
+    pages++;
+  } while (cursor && pages < 20);
+  return { ids, pages };
+}
+
+describe('GET /v1/cases', () => {
+  it('When a province supervisor pages through with limit 2, then every visible case comes once, newest first', async () => {
+    const supervisor = await h.auth('supervisor', '440000');
+    const { ids, pages } = await allPages(supervisor, 'limit=2');
+    const expected = [shenzhenToZhejiang, ...guangzhouToSichuan.slice().reverse(), withdrawn];
+    expect(new Set(ids)).toEqual(new Set(expected));
+    expect(ids).toHaveLength(expected.length);
+    expect(ids[0]).toBe(shenzhenToZhejiang);
+    expect(ids[ids.length - 1]).toBe(withdrawn);
+    expect(pages).toBe(4);
+  });
+
+  it('When the first page is read, then rows are summaries with masked names and no personal data', async () => {
+    const res = await list(await h.auth('supervisor', '440000'), 'limit=1');
+    const page = res.json<Page>();
+    expect(page.items).toHaveLength(1);
+    expect(page.nextCursor).toEqual(expect.any(String));
+    expect(page.items[0]).toMatchObject({ caseId: shenzhenToZhejiang, applicantName: '李*', stage: 'intake', status: 'active' });
+    expect(Object.keys(page.items[0]!)).not.toContain('applicant');
+    expect(res.body).not.toContain('11010519491231002');
+  });
+
+  it('When a city clerk lists, then only cases received or handled in that city are visible', async () => {
+    const { ids } = await allPages(await h.auth('clerk', '440100'), 'limit=100');
+    expect(new Set(ids)).toEqual(new Set([...guangzhouToSichuan, withdrawn]));
+  });
+
+  it('When the handling province lists, then it sees cases it handles wherever they were received', async () => {
+    const { ids } = await allPages(await h.auth('approver', '510000'), 'limit=100');
+    expect(new Set(ids)).toEqual(new Set([...guangzhouToSichuan, withdrawn, hangzhouToSichuan]));
+  });
+
+  it('When a county clerk lists, then a neighbouring county’s cases are invisible', async () => {
+    const { ids } = await allPages(await h.auth('clerk', '440104'), 'limit=100');
+    expect(ids).toEqual([]);
+  });
+
+  it('When filters are given, then they combine', async () => {
+    const supervisor = await h.auth('supervisor', '440000');
+    const byStatus = await allPages(supervisor, 'status=withdrawn');
+    expect(byStatus.ids).toEqual([withdrawn]);
+    const byStage = await allPages(supervisor, 'stage=intake&handlingRegion=330100');
+    expect(byStage.ids).toEqual([shenzhenToZhejiang]);
+    const byReceiving = await allPages(supervisor, 'receivingRegion=440106&status=active');
+    expect(new Set(byReceiving.ids)).toEqual(new Set(guangzhouToSichuan));
+  });
+
+  it('When the cursor is not one the API issued, then it answers 400 on query.cursor', async () => {
+    const res = await list(await h.auth('supervisor', '440000'), 'cursor=bm90LWEtY3Vyc29y');
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+    expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['query.cursor']);
+  });
+
+  it('When filters are invalid, then one 400 lists each of them', async () => {
+    const res = await h.app.inject({
+      method: 'GET',
+      url: '/v1/cases?stage=limbo&status=lost&handlingRegion=12&limit=500&colour=red',
+      headers: await h.auth('supervisor', '440000'),
+    });
+    expect(res.statusCode).toBe(400);
+    const paths = res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path);
+    expect(paths.sort()).toEqual(['query.colour', 'query.handlingRegion', 'query.limit', 'query.stage', 'query.status']);
+  });
+});

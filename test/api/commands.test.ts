@@ -1,0 +1,61 @@
+// Staff commands (withdraw, retry, delivery confirmation) reach the workflow as Temporal updates.
+// No worker runs in api tests, so the workflow never answers: these tests cover everything
+// around the update — visibility, roles, validation, closed cases and the timeout.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiHarness, insertProjectedCase, pensionSubmission, PROBLEM_JSON, submit, testItem, type ApiHarness } from './helpers.js';
+
+let h: ApiHarness;
+let clerk: { authorization: string };
+let runningCase: string;
+const item = testItem(`cmd-${randomUUID().slice(0, 8)}`);
+
+beforeAll(async () => {
+  h = await createApiHarness({ updateTimeoutMs: 1_000 });
+  clerk = await h.auth('clerk', '440100', 'clerk-commands');
+  const res = await submit(h, clerk, await pensionSubmission(h, clerk));
+  runningCase = res.json<{ caseId: string }>().caseId;
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('staff commands', () => {
+  it('When the workflow does not answer in time, then withdraw answers 503 and the attempt is audited as unanswered', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/withdraw`, headers: clerk, payload: { reason: '申请人撤回' } });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+    const audit = await h.pool.query(`SELECT actor, role, region, reason, detail FROM audit_log WHERE case_id = $1 AND action = 'case.withdraw'`, [runningCase]);
+    expect(audit.rows).toEqual([{ actor: 'clerk-commands', role: 'clerk', region: '440100', reason: '申请人撤回', detail: { outcome: 'unanswered' } }]);
+  });
+
+  it('When staff of an unrelated region withdraw the case, then it answers 404', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/withdraw`, headers: await h.auth('clerk', '330100'), payload: { reason: '申请人撤回' } });
+    expect(res.statusCode).toBe(404);
+  });
+
+  it('When the reason is too short, then it answers 400 on reason', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/retry`, headers: clerk, payload: { reason: 'x' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['reason']);
+  });
+
+  it('When a delivery confirmation names an unknown method, then it answers 400 on method', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/delivery-confirmation`, headers: clerk, payload: { method: 'pigeon' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['method']);
+  });
+
+  it('When the case is already closed, then withdraw answers 409 without asking the workflow', async () => {
+    const closed = await insertProjectedCase(h, { item, receivingRegion: '440100', handlingRegion: '510100', submittedAt: new Date(), status: 'withdrawn', stage: 'closed' });
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${closed}/withdraw`, headers: clerk, payload: { reason: '再次撤回' } });
+    expect(res.statusCode).toBe(409);
+    expect(res.json<{ detail: string }>().detail).toBe('the case is already withdrawn');
+  });
+
+  it('When the case has no workflow, then retry answers 404', async () => {
+    const orphan = await insertProjectedCase(h, { item, receivingRegion: '440100', handlingRegion: '510100', submittedAt: new Date() });
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${orphan}/retry`, headers: await h.auth('supervisor', '440000'), payload: { reason: '省端已恢复' } });
+    expect(res.statusCode).toBe(404);
+  });
+});

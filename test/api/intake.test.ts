@@ -1,0 +1,279 @@
+// POST /v1/cases and GET /v1/cases/:caseId. Workflows start on the real dev server and wait
+// there (no worker runs in api tests); afterAll terminates them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyCaseEvent } from '../../db/cases.js';
+import type { CaseState } from '../../domain/case.js';
+import { caseWorkflowId } from '../../workflows/messages.js';
+import {
+  createApiHarness,
+  idempotencyKey,
+  pensionSubmission,
+  PROBLEM_JSON,
+  submit,
+  uploadPdf,
+  validIdNumber,
+  wrongCheckDigit,
+  type ApiHarness,
+} from './helpers.js';
+
+interface Problem {
+  status: number;
+  detail: string;
+  errors?: { path: string; message: string }[];
+}
+
+let h: ApiHarness;
+let clerk: { authorization: string };
+beforeAll(async () => {
+  h = await createApiHarness();
+  clerk = await h.auth('clerk', '440100', 'clerk-intake');
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('POST /v1/cases validation', () => {
+  it('When several fields are invalid, then one 400 problem lists every one with its path', async () => {
+    const valid = validIdNumber();
+    const res = await submit(h, clerk, {
+      itemCode: 'pension-transfer',
+      applicant: { name: '', idNumber: wrongCheckDigit(valid), phone: '12345' },
+      receivingRegion: '999999',
+      handlingRegion: '510100',
+      channel: 'fax',
+      materials: [{ materialCode: 'transfer-application', fileId: 'not-a-uuid' }],
+      delivery: { method: 'mail' },
+      extra: true,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+    const body = res.json<Problem>();
+    const paths = body.errors?.map((e) => e.path).sort();
+    expect(paths).toEqual(
+      ['applicant.idNumber', 'applicant.name', 'applicant.phone', 'channel', 'delivery.address', 'extra', 'materials.0.fileId', 'receivingRegion'].sort(),
+    );
+    expect(body.errors?.find((e) => e.path === 'applicant.idNumber')?.message).toBe('has a wrong check digit (GB 11643)');
+  });
+
+  it('When the identity number is valid, then it is not among the invalid fields', async () => {
+    const res = await submit(h, clerk, {
+      itemCode: 'pension-transfer',
+      applicant: { name: '张三', idNumber: validIdNumber(), phone: '020-12345678' },
+      receivingRegion: '440100',
+      handlingRegion: '510100',
+      channel: 'window',
+      materials: [],
+      delivery: { method: 'window' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<Problem>().errors).toEqual([{ path: 'materials', message: expect.any(String) }]);
+  });
+
+  it('When the Idempotency-Key header is missing, then it answers 400 naming the header', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const res = await h.app.inject({ method: 'POST', url: '/v1/cases', headers: clerk, payload: body });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<Problem>().errors).toEqual([{ path: 'headers.idempotency-key', message: 'is required' }]);
+  });
+
+  it('When the Idempotency-Key header is malformed, then it answers 400 naming the header', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const res = await submit(h, clerk, body, 'short');
+    expect(res.statusCode).toBe(400);
+    expect(res.json<Problem>().errors?.[0]?.path).toBe('headers.idempotency-key');
+  });
+
+  it('When the item is unknown, then it answers 422 on itemCode', async () => {
+    const body = await pensionSubmission(h, clerk, { itemCode: 'no-such-item' });
+    const res = await submit(h, clerk, body);
+    expect(res.statusCode).toBe(422);
+    expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+    expect(res.json<Problem>().errors).toEqual([{ path: 'itemCode', message: 'is not a known service item' }]);
+  });
+
+  it('When materials are missing, unknown or not uploaded and delivery and gateway are wrong, then one 422 lists each problem', async () => {
+    const fileId = await uploadPdf(h, clerk);
+    const res = await submit(h, clerk, {
+      itemCode: 'medical-filing',
+      applicant: { name: '张三', idNumber: validIdNumber(), phone: '13800138000' },
+      receivingRegion: '440100',
+      handlingRegion: '650100',
+      channel: 'online',
+      materials: [
+        { materialCode: 'filing-form', fileId },
+        { materialCode: 'pay-slip', fileId },
+        { materialCode: 'residence-proof', fileId: '2b9f5d0e-1c3a-4e7b-8d6f-0a1b2c3d4e5f' },
+      ],
+      delivery: { method: 'mail', address: '广州市越秀区 1 号' },
+    });
+    expect(res.statusCode).toBe(422);
+    const errors = res.json<Problem>().errors ?? [];
+    expect(errors.map((e) => e.path).sort()).toEqual(['delivery.method', 'handlingRegion', 'materials', 'materials.1.materialCode', 'materials.2.fileId'].sort());
+    expect(errors.find((e) => e.path === 'materials')?.message).toContain('resident-id-card');
+    expect(errors.find((e) => e.path === 'handlingRegion')?.message).toBe('no gateway configured for province 650000');
+  });
+
+  it('When a file was uploaded in a region the clerk does not cover, then it counts as not uploaded', async () => {
+    const elsewhere = await uploadPdf(h, await h.auth('clerk', '330100'));
+    const body = await pensionSubmission(h, clerk);
+    body.materials[0]!.fileId = elsewhere;
+    const res = await submit(h, clerk, body);
+    expect(res.statusCode).toBe(422);
+    expect(res.json<Problem>().errors).toEqual([{ path: 'materials.0.fileId', message: expect.any(String) }]);
+  });
+
+  it('When the token region does not cover the receiving region, then it answers 403', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const res = await submit(h, await h.auth('clerk', '440300'), body);
+    expect(res.statusCode).toBe(403);
+  });
+});
+
+describe('POST /v1/cases intake', () => {
+  it('When a valid submission arrives, then it answers 201 with the case, records it and starts its workflow', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const res = await submit(h, clerk, body);
+    expect(res.statusCode).toBe(201);
+    const { caseId, status, stage } = res.json<{ caseId: string; status: string; stage: string }>();
+    expect({ status, stage }).toEqual({ status: 'active', stage: 'intake' });
+    expect(res.headers.location).toBe(`/v1/cases/${caseId}`);
+
+    const description = await h.temporal.workflow.getHandle(caseWorkflowId(caseId)).describe();
+    expect(description.status.name).toBe('RUNNING');
+    expect(description.taskQueue).toBe('tongban-case');
+    const audit = await h.pool.query(`SELECT actor, role, region, action FROM audit_log WHERE case_id = $1`, [caseId]);
+    expect(audit.rows).toEqual([{ actor: 'clerk-intake', role: 'clerk', region: '440100', action: 'case.submit' }]);
+  });
+
+  it('When a case is accepted, then tongban_cases_submitted_total counts it by item code', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.body).toMatch(/tongban_cases_submitted_total\{item_code="pension-transfer"\} [1-9]/);
+  });
+
+  it('When the same key and body are sent again, then the same case is returned and no second case is made', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const key = idempotencyKey();
+    const first = await submit(h, clerk, body, key);
+    // The same content with keys in another order is the same request.
+    const reordered = { delivery: body.delivery, materials: body.materials, channel: body.channel, handlingRegion: body.handlingRegion, receivingRegion: body.receivingRegion, applicant: body.applicant, itemCode: body.itemCode };
+    const second = await submit(h, clerk, reordered, key);
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.json()).toEqual(first.json());
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    const count = await h.pool.query(`SELECT count(*)::int AS n FROM intake_requests WHERE idempotency_key = $1`, [key]);
+    expect(count.rows[0].n).toBe(1);
+  });
+
+  it('When the same key arrives with a different body, then it answers 409', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const key = idempotencyKey();
+    expect((await submit(h, clerk, body, key)).statusCode).toBe(201);
+    const res = await submit(h, clerk, { ...body, channel: 'assisted' }, key);
+    expect(res.statusCode).toBe(409);
+    expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+  });
+
+  it('When two requests with the same key race, then both get the same case', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const key = idempotencyKey();
+    const [a, b] = await Promise.all([submit(h, clerk, body, key), submit(h, clerk, body, key)]);
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    expect(a.json<{ caseId: string }>().caseId).toBe(b.json<{ caseId: string }>().caseId);
+  });
+
+  it('When Temporal refuses to start the workflow, then it answers 503 and nothing is recorded', async () => {
+    const broken = await createApiHarness({ pool: h.pool });
+    try {
+      await broken.temporal.connection.close();
+      const auth = await broken.auth('clerk', '440100', 'clerk-intake');
+      const body = await pensionSubmission(broken, auth);
+      const key = idempotencyKey();
+      const res = await submit(broken, auth, body, key);
+      expect(res.statusCode).toBe(503);
+      expect(res.json<Problem>().detail).toContain('retry with the same Idempotency-Key');
+      const rows = await h.pool.query(`SELECT 1 FROM intake_requests WHERE idempotency_key = $1`, [key]);
+      expect(rows.rowCount).toBe(0);
+    } finally {
+      await broken.app.close();
+    }
+  });
+});
+
+describe('GET /v1/cases/:caseId', () => {
+  let caseId: string;
+  let idNumber: string;
+  beforeAll(async () => {
+    const body = await pensionSubmission(h, clerk);
+    idNumber = body.applicant.idNumber;
+    const res = await submit(h, clerk, body);
+    caseId = res.json<{ caseId: string }>().caseId;
+  });
+
+  it('When the receiving clerk reads the case, then personal data is masked and materials carry their hashes', async () => {
+    const res = await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}`, headers: clerk });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<Record<string, unknown> & { applicant: Record<string, string>; materials: { sha256: string }[] }>();
+    expect(body).toMatchObject({
+      caseId,
+      itemCode: 'pension-transfer',
+      itemVersion: 1,
+      receivingRegion: '440100',
+      handlingRegion: '510100',
+      stage: 'intake',
+      status: 'active',
+      needsIntervention: false,
+      intervention: null,
+      delivery: { method: 'mail', status: 'pending' },
+      decision: null,
+      promisedDays: 15,
+      statutoryDays: 45,
+      closedAt: null,
+      timeline: [],
+    });
+    expect(body.applicant).toEqual({ name: '张*', idNumber: `${idNumber.slice(0, 3)}***********${idNumber.slice(-4)}`, phone: '138****8000' });
+    expect(body.materials).toHaveLength(3);
+    for (const m of body.materials) expect(m.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    expect(res.body).not.toContain(idNumber);
+    expect(res.body).not.toContain('张三');
+    expect(res.body).not.toContain('体育西路');
+    for (const leak of ['sealed', 'hash', 'address', 'submittedBy', 'idNumberHash']) expect(Object.keys(body)).not.toContain(leak);
+  });
+
+  it('When the projection has recorded events, then the timeline lists them in order and the state follows', async () => {
+    const state = (seq: number, stage: CaseState['stage']): CaseState => ({
+      caseId, itemCode: 'pension-transfer', itemVersion: 1, stage, status: 'active', needsIntervention: null, provinceCaseId: '510000-000042',
+      decision: null, delivery: { method: 'mail', status: 'pending' }, transferredMaterials: [], lastSeq: seq,
+    });
+    const base = Date.now() - 10_000;
+    const at = (s: number) => new Date(base + s * 1000).toISOString();
+    await applyCaseEvent(h.pool, { seq: 2, type: 'material.transferred', stage: 'transfer', status: 'active', at: at(2), actor: 'system', data: { materialCode: 'resident-id-card' } }, state(2, 'transfer'));
+    await applyCaseEvent(h.pool, { seq: 1, type: 'stage.entered', stage: 'precheck', status: 'active', at: at(1), actor: 'system', data: {} }, state(1, 'precheck'));
+
+    const res = await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}`, headers: clerk });
+    const body = res.json<{ stage: string; provinceCaseId: string; timeline: { seq: number; type: string }[]; materials: { materialCode: string; transferredAt: string | null }[] }>();
+    expect(body.stage).toBe('transfer');
+    expect(body.provinceCaseId).toBe('510000-000042');
+    expect(body.timeline.map((e) => [e.seq, e.type])).toEqual([[1, 'stage.entered'], [2, 'material.transferred']]);
+    expect(body.materials.find((m) => m.materialCode === 'resident-id-card')?.transferredAt).toBe(at(2));
+    expect(body.materials.find((m) => m.materialCode === 'transfer-application')?.transferredAt).toBeNull();
+  });
+
+  it('When the handling province’s approver reads the case, then it is visible', async () => {
+    const res = await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}`, headers: await h.auth('approver', '510000') });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('When staff of an unrelated region read the case, then it answers 404 as if it did not exist', async () => {
+    const res = await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}`, headers: await h.auth('supervisor', '330000') });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+  });
+
+  it('When the case id is not a uuid, then it answers 400 on params.caseId', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/v1/cases/abc', headers: clerk });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<Problem>().errors?.[0]?.path).toBe('params.caseId');
+  });
+});
