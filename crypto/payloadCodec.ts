@@ -2,9 +2,12 @@
 // queries, memo) with AES-256-GCM, so citizens' data is never stored in clear in Temporal's
 // persistence. The worker and every client use the same codec; the key id travels in metadata.
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { Keyring } from '../config/secrets.js';
 import { open, seal } from './aead.js';
+
+// @temporalio/proto is CommonJS: under Node's ESM loader only its default export is visible.
+const { temporal } = proto;
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';

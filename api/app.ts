@@ -1,0 +1,105 @@
+// The API as a plugin tree; nothing here listens (api/server.ts does), so tests build an app and
+// call inject(). Shared resources are decorators on the root instance; the caller owns them and
+// closes them, so many apps can share one pool and one Temporal client.
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type pg from 'pg';
+import type { Config } from '../config/index.js';
+import { loggerOptions } from '../config/logger.js';
+import type { Secrets } from '../config/secrets.js';
+import { createFilesystemStore, type MaterialsStore } from '../materials/store.js';
+import { authenticate } from './auth.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { errorHandler, notFoundHandler } from './problem.js';
+import { callbackRoutes } from './routes/callbacks.js';
+import { caseRoutes } from './routes/cases.js';
+import { fileRoutes } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+import { itemRoutes } from './routes/items.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    secrets: Secrets;
+    pool: pg.Pool;
+    temporal: Client;
+    store: MaterialsStore;
+    metrics: Metrics;
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  secrets: Secrets;
+  pool: pg.Pool;
+  temporal: Client;
+  /** Defaults to the filesystem store under config.MATERIALS_DIR. */
+  store?: MaterialsStore;
+  /** Defaults to the shared pino options at config.LOG_LEVEL; false silences the app. */
+  logger?: FastifyServerOptions['logger'];
+  /** How long a staff command waits for the workflow (no worker ⇒ 503 after this). */
+  updateTimeoutMs?: number;
+  /** How long intake waits for Temporal to start a workflow before rolling back. */
+  startTimeoutMs?: number;
+  /** How long a callback waits for its signal to be accepted. */
+  signalTimeoutMs?: number;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, secrets } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? loggerOptions(config.LOG_LEVEL, 'tongban-api'),
+    genReqId: () => randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.decorate('config', config);
+  app.decorate('secrets', secrets);
+  app.decorate('pool', deps.pool);
+  app.decorate('temporal', deps.temporal);
+  app.decorate('store', deps.store ?? createFilesystemStore(config.MATERIALS_DIR));
+  app.decorate('metrics', createMetrics());
+  app.decorateRequest('staff', null);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    app.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'tongban API', description: 'Cross-province government services (跨省通办) case orchestration', version: '1' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes);
+  await app.register(callbackRoutes, { prefix: '/v1', signalTimeoutMs: deps.signalTimeoutMs ?? 10_000 });
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', authenticate(secrets.jwtSecret));
+      await v1.register(fileRoutes);
+      await v1.register(itemRoutes);
+      await v1.register(caseRoutes, { updateTimeoutMs: deps.updateTimeoutMs ?? 15_000, startTimeoutMs: deps.startTimeoutMs ?? 10_000 });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

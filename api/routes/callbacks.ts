@@ -1,0 +1,71 @@
+// POST /v1/province-callbacks/:regionCode — signed by the province, not by a staff token. The
+// signature covers the exact bytes sent, so this scope parses JSON itself and keeps the raw body.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { PROVINCE_EVENT_TYPES } from '../../domain/case.js';
+import { checkSignature, findProvince, receiveProvinceEvent } from '../callbacks.js';
+import type { CallbackOutcome } from '../metrics.js';
+import { problem, problems } from '../problem.js';
+import { callbackAckSchema, provinceCallbackParams, provinceEventSchema } from '../schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request body exactly as received (callback routes only). */
+    rawBody: string | null;
+  }
+}
+
+export interface CallbackRouteOptions {
+  signalTimeoutMs: number;
+}
+
+const OUTCOME_BY_STATUS: Record<number, CallbackOutcome> = { 202: 'accepted', 200: 'duplicate', 401: 'unauthorized', 400: 'invalid', 404: 'unknown_case', 415: 'invalid', 413: 'invalid' };
+
+export const callbackRoutes: FastifyPluginAsyncZod<CallbackRouteOptions> = async (app, opts) => {
+  app.decorateRequest('rawBody', null);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const raw = typeof body === 'string' ? body : body.toString('utf8');
+    request.rawBody = raw;
+    try {
+      done(null, JSON.parse(raw));
+    } catch {
+      done(problem(400, 'the body is not valid JSON'), undefined);
+    }
+  });
+
+  const countOutcome = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { regionCode } = request.params as { regionCode?: string };
+    const type = (request.body as { type?: unknown } | undefined)?.type;
+    app.metrics.provinceCallbacks.inc({
+      region: regionCode && app.secrets.provinces.some((p) => p.code === regionCode) ? regionCode : 'unknown',
+      type: typeof type === 'string' && (PROVINCE_EVENT_TYPES as readonly string[]).includes(type) ? type : 'unknown',
+      outcome: OUTCOME_BY_STATUS[reply.statusCode] ?? 'unavailable',
+    });
+  };
+
+  app.post(
+    '/province-callbacks/:regionCode',
+    {
+      // Authenticity before shape: an unsigned request learns nothing about the schema.
+      preValidation: async (request) => {
+        const { regionCode } = request.params as { regionCode: string };
+        checkSignature(findProvince(app.secrets.provinces, regionCode), { url: request.url, rawBody: request.rawBody ?? '', headers: request.headers });
+      },
+      onResponse: countOutcome,
+      schema: {
+        tags: ['province callbacks'],
+        summary: 'A signed event from a handling province (docs/province-protocol.md)',
+        description: 'Signed with X-Tongban-Timestamp and X-Tongban-Signature; a repeated eventId is acknowledged with 200 and ignored.',
+        params: provinceCallbackParams,
+        body: provinceEventSchema,
+        response: { 202: callbackAckSchema, 200: callbackAckSchema, ...problems(400, 401, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const deps = { pool: app.pool, temporal: app.temporal, signalTimeoutMs: opts.signalTimeoutMs };
+      const result = await receiveProvinceEvent(deps, request.params.regionCode, request.body);
+      return result === 'duplicate' ? reply.code(200).send({ accepted: true, duplicate: true }) : reply.code(202).send({ accepted: true });
+    },
+  );
+};

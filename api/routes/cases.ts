@@ -1,0 +1,126 @@
+// /v1/cases: intake, reads from the projection, and staff commands on a running case.
+import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { staffOf } from '../auth.js';
+import { runCaseCommand, type CommandDeps } from '../caseCommands.js';
+import { getCase, listCases } from '../caseReads.js';
+import { checkIdempotencyKey, submitCase } from '../intake.js';
+import { problems } from '../problem.js';
+import {
+  caseAcceptedSchema,
+  caseActionResultSchema,
+  caseDetailSchema,
+  caseIdParams,
+  caseListQuerySchema,
+  caseListSchema,
+  caseSubmissionSchema,
+  deliveryConfirmationSchema,
+  intakeHeadersSchema,
+  staffCommandSchema,
+} from '../schemas.js';
+import { secured } from './common.js';
+
+export interface CaseRouteOptions {
+  updateTimeoutMs: number;
+  startTimeoutMs: number;
+}
+
+export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, opts) => {
+  const commandDeps = (): CommandDeps => ({ pool: app.pool, temporal: app.temporal, updateTimeoutMs: opts.updateTimeoutMs });
+
+  app.post(
+    '/cases',
+    {
+      config: { roles: ['clerk', 'supervisor'] },
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'Submit a case (收件)',
+        description: 'Idempotent by the Idempotency-Key header: the same key and body return the same case; the same key with another body is 409.',
+        headers: intakeHeadersSchema,
+        body: caseSubmissionSchema,
+        response: { 201: caseAcceptedSchema, ...problems(400, 401, 403, 409, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const key = checkIdempotencyKey(request.headers['idempotency-key']);
+      const result = await submitCase(intakeDeps(app, opts), staffOf(request), key, request.body);
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return reply
+        .code(201)
+        .header('location', `/v1/cases/${result.caseId}`)
+        .send({ caseId: result.caseId, status: result.status, stage: result.stage });
+    },
+  );
+
+  app.get(
+    '/cases',
+    {
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'Cases visible to the token’s region, newest first',
+        querystring: caseListQuerySchema,
+        response: { 200: caseListSchema, ...problems(400, 401) },
+      },
+    },
+    async (request) => listCases(app.pool, staffOf(request), request.query),
+  );
+
+  app.get(
+    '/cases/:caseId',
+    {
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'One case: stage, status, timeline and materials; personal data masked',
+        params: caseIdParams,
+        response: { 200: caseDetailSchema, ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => getCase(app.pool, staffOf(request), request.params.caseId),
+  );
+
+  const commandResponses = { 200: caseActionResultSchema, ...problems(400, 401, 403, 404, 409, 503) };
+
+  app.post(
+    '/cases/:caseId/withdraw',
+    {
+      config: { roles: ['clerk', 'approver', 'supervisor'] },
+      schema: { ...secured, tags: ['cases'], summary: 'Withdraw the case (before a decision)', params: caseIdParams, body: staffCommandSchema, response: commandResponses },
+    },
+    async (request) => runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'withdraw', reason: request.body.reason }),
+  );
+
+  app.post(
+    '/cases/:caseId/retry',
+    {
+      config: { roles: ['clerk', 'approver', 'supervisor'] },
+      schema: { ...secured, tags: ['cases'], summary: 'Retry the step the case is stuck on (needsIntervention)', params: caseIdParams, body: staffCommandSchema, response: commandResponses },
+    },
+    async (request) => runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'retry', reason: request.body.reason }),
+  );
+
+  app.post(
+    '/cases/:caseId/delivery-confirmation',
+    {
+      config: { roles: ['clerk'] },
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'Record a window pick-up or a mail receipt',
+        params: caseIdParams,
+        body: deliveryConfirmationSchema,
+        response: commandResponses,
+      },
+    },
+    async (request) => {
+      const { method, note } = request.body;
+      return runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'confirmDelivery', method, ...(note ? { note } : {}) });
+    },
+  );
+};
+
+function intakeDeps(app: FastifyInstance, opts: CaseRouteOptions) {
+  return { pool: app.pool, temporal: app.temporal, config: app.config, secrets: app.secrets, metrics: app.metrics, startTimeoutMs: opts.startTimeoutMs };
+}

@@ -1,0 +1,237 @@
+// The API's contract in zod: request validation, response serialisation (a response carries only
+// the fields declared here) and the OpenAPI document at /docs all come from these schemas.
+import { z } from 'zod';
+import { CASE_STAGES, CASE_STATUSES, CHANNELS, PROVINCE_EVENT_TYPES } from '../domain/case.js';
+import { ID_NUMBER_MESSAGES, idNumberProblem } from '../domain/idNumber.js';
+import { DELIVERY_METHODS, MATERIAL_CONTENT_TYPES } from '../domain/items.js';
+import { isRegionCode } from '../domain/regions.js';
+
+export const regionCode = z
+  .string()
+  .refine(isRegionCode, 'must be a six-digit administrative division code (GB/T 2260) of a known province')
+  .meta({ description: 'Administrative division code (GB/T 2260)', example: '440100' });
+
+const itemCodeField = z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/, 'lower-case letters, digits and dashes');
+
+const idNumber = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .superRefine((value, ctx) => {
+    const p = idNumberProblem(value);
+    if (p) ctx.addIssue({ code: 'custom', message: ID_NUMBER_MESSAGES[p] });
+  })
+  .meta({ description: 'Resident identity number (GB 11643), 18 characters with a check digit' });
+
+const MOBILE = /^1[3-9]\d{9}$/;
+const LANDLINE = /^0\d{2,3}-?\d{7,8}$/;
+const phone = z
+  .string()
+  .trim()
+  .refine((v) => MOBILE.test(v) || LANDLINE.test(v), 'must be a mainland mobile number (13800138000) or a landline with area code (020-12345678)')
+  .meta({ description: 'Mainland mobile (13800138000) or landline with area code (020-12345678)' });
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+export const caseSubmissionSchema = z
+  .strictObject({
+    itemCode: z.string().min(1).max(64),
+    applicant: z.strictObject({
+      name: z.string().trim().min(1).max(64),
+      idNumber,
+      phone,
+    }),
+    receivingRegion: regionCode,
+    handlingRegion: regionCode,
+    channel: z.enum(CHANNELS),
+    materials: z
+      .array(z.strictObject({ materialCode: z.string().min(1).max(64), fileId: z.uuid() }))
+      .min(1)
+      .max(50)
+      .superRefine((materials, ctx) => {
+        const seen = new Set<string>();
+        materials.forEach((m, i) => {
+          if (seen.has(m.materialCode)) ctx.addIssue({ code: 'custom', path: [i, 'materialCode'], message: `${m.materialCode} is listed twice` });
+          seen.add(m.materialCode);
+        });
+      }),
+    delivery: z
+      .strictObject({
+        method: z.enum(DELIVERY_METHODS),
+        address: z.string().trim().min(5).max(200).optional(),
+      })
+      .superRefine((d, ctx) => {
+        if (d.method === 'mail' && !d.address) ctx.addIssue({ code: 'custom', path: ['address'], message: 'is required when the method is mail' });
+      }),
+  })
+  .meta({ id: 'CaseSubmission' });
+export type CaseSubmission = z.infer<typeof caseSubmissionSchema>;
+
+export const intakeHeadersSchema = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .meta({ description: 'Required: 8–128 characters of [A-Za-z0-9_.:-]; a repeat with the same body returns the same case' }),
+});
+
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+
+export const caseIdParams = z.object({ caseId: z.uuid() });
+
+const reason = z.string().trim().min(2).max(500);
+export const staffCommandSchema = z.strictObject({ reason }).meta({ id: 'StaffCommand' });
+export const deliveryConfirmationSchema = z
+  .strictObject({ method: z.enum(['window', 'mail']), note: z.string().trim().min(1).max(500).optional() })
+  .meta({ id: 'DeliveryConfirmation' });
+
+export interface ListCursor {
+  /** submitted_at as microseconds since the epoch: exact, unlike a JS Date. */
+  submittedAtMicros: string;
+  caseId: string;
+}
+
+const cursorPayload = z.object({ t: z.string().regex(/^\d{1,19}$/), id: z.uuid() });
+
+export function encodeCursor(c: ListCursor): string {
+  return Buffer.from(JSON.stringify({ t: c.submittedAtMicros, id: c.caseId })).toString('base64url');
+}
+
+function decodeCursor(value: string): ListCursor | null {
+  try {
+    const parsed = cursorPayload.safeParse(JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
+    return parsed.success ? { submittedAtMicros: parsed.data.t, caseId: parsed.data.id } : null;
+  } catch {
+    return null;
+  }
+}
+
+export const caseListQuerySchema = z.strictObject({
+  stage: z.enum(CASE_STAGES).optional(),
+  status: z.enum(CASE_STATUSES).optional(),
+  itemCode: itemCodeField.optional(),
+  handlingRegion: regionCode.optional(),
+  receivingRegion: regionCode.optional(),
+  needsIntervention: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .max(512)
+    .transform((v, ctx) => {
+      const c = decodeCursor(v);
+      if (!c) {
+        ctx.addIssue({ code: 'custom', message: 'is not a cursor this API issued' });
+        return z.NEVER;
+      }
+      return c;
+    })
+    .optional()
+    .meta({ description: 'nextCursor of the previous page' }),
+});
+export type CaseListQuery = z.infer<typeof caseListQuerySchema>;
+
+export const itemCodeParams = z.object({ code: z.string().min(1).max(64) });
+
+export const provinceCallbackParams = z.object({ regionCode: z.string().regex(/^\d{6}$/, 'must be a six-digit province code') });
+
+export const provinceEventSchema = z
+  .object({
+    eventId: z.string().min(1).max(128),
+    caseId: z.uuid(),
+    type: z.enum(PROVINCE_EVENT_TYPES),
+    at: z.iso.datetime({ offset: true }),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'ProvinceEvent' });
+export type ProvinceEventBody = z.infer<typeof provinceEventSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+export const fileSchema = z
+  .object({ fileId: z.uuid(), sha256: z.string(), size: z.number().int(), contentType: z.enum(MATERIAL_CONTENT_TYPES) })
+  .meta({ id: 'File' });
+
+export const caseAcceptedSchema = z
+  .object({ caseId: z.uuid(), status: z.enum(CASE_STATUSES), stage: z.enum(CASE_STAGES) })
+  .meta({ id: 'CaseAccepted' });
+
+export const caseActionResultSchema = z
+  .object({ caseId: z.uuid(), stage: z.enum(CASE_STAGES), status: z.enum(CASE_STATUSES), needsIntervention: z.boolean() })
+  .meta({ id: 'CaseActionResult' });
+
+const timestamp = z.string().meta({ format: 'date-time' });
+
+const interventionSchema = z.object({ step: z.string(), error: z.string(), since: z.string() });
+const decisionSchema = z.object({ outcome: z.enum(['approved', 'rejected']), reasons: z.array(z.string()), at: z.string() });
+const certificateSchema = z.object({ certificateId: z.string(), issuer: z.string(), sha256: z.string(), issuedAt: z.string() });
+const deliveryStateSchema = z.object({
+  method: z.enum(DELIVERY_METHODS),
+  status: z.enum(['pending', 'issued', 'mailed', 'confirmed']),
+  trackingNumber: z.string().optional(),
+  certificate: certificateSchema.optional(),
+  confirmedBy: z.string().optional(),
+  confirmedAt: z.string().optional(),
+});
+
+const caseSummaryFields = {
+  caseId: z.uuid(),
+  itemCode: z.string(),
+  itemVersion: z.number().int(),
+  itemName: z.string(),
+  receivingRegion: z.string(),
+  handlingRegion: z.string(),
+  channel: z.enum(CHANNELS),
+  stage: z.enum(CASE_STAGES),
+  status: z.enum(CASE_STATUSES),
+  needsIntervention: z.boolean(),
+  promisedDays: z.number().int(),
+  statutoryDays: z.number().int(),
+  submittedAt: timestamp,
+  updatedAt: timestamp,
+  closedAt: timestamp.nullable(),
+};
+
+export const caseSummarySchema = z
+  .object({ ...caseSummaryFields, applicantName: z.string().meta({ description: 'masked' }) })
+  .meta({ id: 'CaseSummary' });
+export type CaseSummary = z.infer<typeof caseSummarySchema>;
+
+export const caseListSchema = z.object({ items: z.array(caseSummarySchema), nextCursor: z.string().nullable() }).meta({ id: 'CaseList' });
+
+export const caseDetailSchema = z
+  .object({
+    ...caseSummaryFields,
+    intervention: interventionSchema.nullable(),
+    applicant: z
+      .object({ name: z.string(), idNumber: z.string(), phone: z.string() })
+      .meta({ description: 'masked; the clear values are sealed and never leave the server' }),
+    delivery: deliveryStateSchema,
+    decision: decisionSchema.nullable(),
+    provinceCaseId: z.string().nullable(),
+    materials: z.array(
+      z.object({
+        materialCode: z.string(),
+        fileId: z.uuid(),
+        sha256: z.string(),
+        size: z.number().int(),
+        contentType: z.string(),
+        transferredAt: timestamp.nullable(),
+      }),
+    ),
+    timeline: z.array(
+      z.object({
+        seq: z.number().int(),
+        type: z.string(),
+        stage: z.string(),
+        status: z.string(),
+        actor: z.string(),
+        at: timestamp,
+        data: z.record(z.string(), z.unknown()),
+      }),
+    ),
+  })
+  .meta({ id: 'CaseDetail' });
+export type CaseDetail = z.infer<typeof caseDetailSchema>;
+
+export const callbackAckSchema = z.object({ accepted: z.literal(true), duplicate: z.boolean().optional() }).meta({ id: 'CallbackAck' });
