@@ -5,11 +5,12 @@
 //   npm run histories:record
 import fs from 'node:fs';
 import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { execFileSync } from 'node:child_process';
 import { parseKeyring } from '../config/secrets.js';
 import { migrate } from '../db/migrate.js';
 import { SEARCH_ATTRIBUTES, caseWorkflowId } from '../workflows/messages.js';
 import { startTemporalDevServer } from './temporal-server.js';
+import { resolveTemporalCli } from './temporal-cli.js';
 import { createDatabase } from '../test/support/database.js';
 import { startStack } from '../test/support/stack.js';
 import { submitCase } from '../test/support/cases.js';
@@ -18,7 +19,9 @@ const DIR = path.resolve('test/fixtures/histories');
 
 async function main() {
   const keyring = parseKeyring(fs.readFileSync(path.join(DIR, 'fixture-keys.json'), 'utf8'), 'fixture-keys.json');
-  const temporal = await startTemporalDevServer({ headless: true, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: (l) => console.error(l) });
+  const cli = await resolveTemporalCli({ log: (l) => console.error(l) });
+  if (cli.kind !== 'binary') throw new Error('recording needs the temporal CLI binary (npm run temporal:ensure)');
+  const temporal = await startTemporalDevServer({ cli, headless: true, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => {} });
   const db = await createDatabase('tongban_record');
   try {
     await migrate(db.url);
@@ -35,9 +38,11 @@ async function main() {
         if (sub.status !== 201) throw new Error(`submit failed: ${sub.status} ${JSON.stringify(sub.body)}`);
         const handle = stack.client.workflow.getHandle(caseWorkflowId(sub.body.caseId));
         await handle.result();
-        const history = await handle.fetchHistory();
-        fs.writeFileSync(path.join(DIR, run.file), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
-        console.log(`recorded ${run.file} (${history.events?.length ?? 0} events)`);
+        // The CLI's JSON is the format every Temporal SDK's replayer reads.
+        const json = execFileSync(cli.path, ['workflow', 'show', '--address', temporal.address, '--workflow-id', handle.workflowId, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 }).toString();
+        const events = (JSON.parse(json) as { events: unknown[] }).events.length;
+        fs.writeFileSync(path.join(DIR, run.file), json.endsWith('\n') ? json : `${json}\n`);
+        console.log(`recorded ${run.file} (${events} events)`);
       }
     } finally {
       await stack.stop();
