@@ -14,6 +14,10 @@ import { startSystem } from './system.js';
 import { startTemporalDevServer } from './temporal-server.js';
 
 const say = (line: string) => process.stdout.write(`[tongban] ${line}\n`);
+/** The servers' own chatter is left out unless it reports a problem. */
+const sayServer = (line: string) => {
+  if (!/^\[(postgres|temporal)\]/.test(line) || /\b(ERROR|FATAL|PANIC|error)\b|level=ERROR/.test(line)) say(line);
+};
 
 async function main() {
   const started = Date.now();
@@ -42,7 +46,7 @@ async function main() {
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
         searchAttributes: { ...SEARCH_ATTRIBUTES },
-        log: say,
+        log: sayServer,
       });
       stops.push(() => server.stop());
       temporalAddress = server.address;
@@ -54,7 +58,7 @@ async function main() {
       databaseUrl = config.DATABASE_URL;
     } else {
       say('starting embedded PostgreSQL (.data/postgres)…');
-      const pg = await startEmbeddedPostgres({ dataDir: path.join(config.DATA_DIR, 'postgres'), port: config.EMBEDDED_PG_PORT, log: say });
+      const pg = await startEmbeddedPostgres({ dataDir: path.join(config.DATA_DIR, 'postgres'), port: config.EMBEDDED_PG_PORT, log: sayServer });
       stops.push(() => pg.stop());
       databaseUrl = pg.connectionString;
     }

@@ -1,7 +1,9 @@
 // Composes worker and api against a Temporal server and a PostgreSQL database. Used by
 // `npm start` (with the embedded defaults) and by the tests (with the test server and database),
 // so both exercise the same wiring.
+import pino from 'pino';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loggerOptions } from '../config/logger.js';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Config } from '../config/index.js';
@@ -32,12 +34,26 @@ export interface System {
 
 let runtimeInstalled = false;
 
-/** Temporal's core runtime logs only warnings and errors, once per process. */
-export function installTemporalRuntime(): void {
+/** Messages of the SDK that say nothing useful here (province queues run activities only). */
+const EXPECTED_SDK_NOISE = /^No workflows registered, not polling for workflow tasks/;
+
+/**
+ * Temporal's runtime (worker and core) logs warnings and errors through pino, so they get the
+ * same redaction as everything else. Once per process.
+ */
+export function installTemporalRuntime(level = 'info'): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  const log = pino(loggerOptions(level, 'tongban-worker'));
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({
+      logger: new DefaultLogger('WARN', (entry) => {
+        if (EXPECTED_SDK_NOISE.test(entry.message)) return;
+        const meta = entry.meta ?? {};
+        if (entry.level === 'ERROR') log.error(meta, entry.message);
+        else log.warn(meta, entry.message);
+      }),
+    });
   } catch {
     // Already installed by someone else in this process: keep theirs.
   }
@@ -50,7 +66,7 @@ export function workerProvinces(config: Config, secrets: Secrets): string[] {
 
 export async function startSystem(opts: SystemOptions): Promise<System> {
   const { config, secrets } = opts;
-  installTemporalRuntime();
+  installTemporalRuntime(config.LOG_LEVEL);
   const pool = createPool(opts.databaseUrl);
   const store = createFilesystemStore(config.MATERIALS_DIR);
   const connection = await NativeConnection.connect({ address: opts.temporalAddress });

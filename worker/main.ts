@@ -17,7 +17,7 @@ async function main() {
   const log = pino(loggerOptions(config.LOG_LEVEL, 'tongban-worker'));
   if (!config.DATABASE_URL) throw new ConfigError(['DATABASE_URL: required for a standalone worker (npm start embeds one)']);
   const secrets = loadSecrets(config);
-  installTemporalRuntime();
+  installTemporalRuntime(config.LOG_LEVEL);
   const pool = createPool(config.DATABASE_URL, (err) => log.error({ err }, 'idle database client failed'));
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const connection = await NativeConnection.connect({ address });
