@@ -1,7 +1,7 @@
 // One pino configuration for api, worker and scripts: citizens' data never reaches a log line.
 // Known fields are redacted by path; anything shaped like an identity number is redacted from
 // every message as a second fence.
-import type { LoggerOptions } from 'pino';
+import pino, { type LoggerOptions } from 'pino';
 import { redactIdNumbers } from '../crypto/pii.js';
 
 const REDACT_PATHS = [
@@ -22,11 +22,10 @@ export function loggerOptions(level: string, name = 'tongban'): LoggerOptions {
         method.apply(this, args.map((a) => (typeof a === 'string' ? redactIdNumbers(a) : a)) as Parameters<typeof method>);
       },
     },
-    formatters: {
-      log(object) {
-        const err = object.err as { message?: unknown } | undefined;
-        if (err && typeof err.message === 'string') err.message = redactIdNumbers(err.message);
-        return object;
+    serializers: {
+      err(err: Error) {
+        const out = pino.stdSerializers.err(err);
+        return { ...out, message: redactIdNumbers(out.message), stack: out.stack ? redactIdNumbers(out.stack) : out.stack };
       },
     },
   };

@@ -49,9 +49,11 @@ export function installTemporalRuntime(level = 'info'): void {
     Runtime.install({
       logger: new DefaultLogger('WARN', (entry) => {
         if (EXPECTED_SDK_NOISE.test(entry.message)) return;
-        const meta = entry.meta ?? {};
-        if (entry.level === 'ERROR') log.error(meta, entry.message);
-        else log.warn(meta, entry.message);
+        // pino serialises an Error only under `err`; the task token is an opaque blob.
+        const { error, taskToken: _taskToken, ...meta } = entry.meta ?? {};
+        const fields = error instanceof Error ? { ...meta, err: error } : error === undefined ? meta : { ...meta, error };
+        if (entry.level === 'ERROR') log.error(fields, entry.message);
+        else log.warn(fields, entry.message);
       }),
     });
   } catch {
