@@ -42,7 +42,7 @@ export function checkSignature(
   if (failure) throw problem(401, SIGNATURE_DETAIL[failure], { slug: `signature-${failure}` });
 }
 
-export type CallbackResult = 'accepted' | 'duplicate';
+export type CallbackResult = 'accepted' | 'duplicate' | 'closed';
 
 export async function receiveProvinceEvent(
   deps: { pool: pg.Pool; temporal: Client; signalTimeoutMs: number },
@@ -67,7 +67,9 @@ export async function receiveProvinceEvent(
           .signal(provinceEventSignal, { eventId: event.eventId, type: event.type, at: event.at, data: event.data, via: 'callback' }),
       );
     } catch (e) {
-      if (e instanceof WorkflowNotFoundError) throw problem(404, `case ${event.caseId} is no longer running`, { slug: 'case-closed' });
+      // The case has ended (e.g. a late delivery receipt after staff confirmed it): there is
+      // nothing left to tell it, and the province should stop retrying. The event stays recorded.
+      if (e instanceof WorkflowNotFoundError) return 'closed';
       throw Object.assign(problem(503, 'the event could not be delivered to the case; retry later'), { cause: e });
     }
     return 'accepted';

@@ -9,7 +9,7 @@ export interface Metrics {
   provinceCallbacks: Counter<'region' | 'type' | 'outcome'>;
 }
 
-export type CallbackOutcome = 'accepted' | 'duplicate' | 'unauthorized' | 'invalid' | 'unknown_case' | 'unavailable';
+export type CallbackOutcome = 'accepted' | 'duplicate' | 'case_closed' | 'unauthorized' | 'invalid' | 'unknown_case' | 'unavailable';
 
 export function createMetrics(): Metrics {
   const registry = new Registry();

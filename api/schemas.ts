@@ -234,4 +234,6 @@ export const caseDetailSchema = z
   .meta({ id: 'CaseDetail' });
 export type CaseDetail = z.infer<typeof caseDetailSchema>;
 
-export const callbackAckSchema = z.object({ accepted: z.literal(true), duplicate: z.boolean().optional() }).meta({ id: 'CallbackAck' });
+export const callbackAckSchema = z
+  .object({ accepted: z.literal(true), duplicate: z.boolean().optional(), caseClosed: z.boolean().optional() })
+  .meta({ id: 'CallbackAck' });

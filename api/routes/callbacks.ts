@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The request body exactly as received (callback routes only). */
     rawBody: string | null;
+    /** What became of a callback that reached the handler (for the metric). */
+    callbackOutcome: CallbackOutcome | null;
   }
 }
 
@@ -23,6 +25,7 @@ const OUTCOME_BY_STATUS: Record<number, CallbackOutcome> = { 202: 'accepted', 20
 
 export const callbackRoutes: FastifyPluginAsyncZod<CallbackRouteOptions> = async (app, opts) => {
   app.decorateRequest('rawBody', null);
+  app.decorateRequest('callbackOutcome', null);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const raw = typeof body === 'string' ? body : body.toString('utf8');
@@ -40,7 +43,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<CallbackRouteOptions> = async
     app.metrics.provinceCallbacks.inc({
       region: regionCode && app.secrets.provinces.some((p) => p.code === regionCode) ? regionCode : 'unknown',
       type: typeof type === 'string' && (PROVINCE_EVENT_TYPES as readonly string[]).includes(type) ? type : 'unknown',
-      outcome: OUTCOME_BY_STATUS[reply.statusCode] ?? 'unavailable',
+      outcome: request.callbackOutcome ?? OUTCOME_BY_STATUS[reply.statusCode] ?? 'unavailable',
     });
   };
 
@@ -56,7 +59,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<CallbackRouteOptions> = async
       schema: {
         tags: ['province callbacks'],
         summary: 'A signed event from a handling province (docs/province-protocol.md)',
-        description: 'Signed with X-Tongban-Timestamp and X-Tongban-Signature; a repeated eventId is acknowledged with 200 and ignored.',
+        description: 'Signed with X-Tongban-Timestamp and X-Tongban-Signature; a repeated eventId, or an event for a case that has ended, is acknowledged with 200 and ignored.',
         params: provinceCallbackParams,
         body: provinceEventSchema,
         response: { 202: callbackAckSchema, 200: callbackAckSchema, ...problems(400, 401, 404, 503) },
@@ -65,7 +68,10 @@ export const callbackRoutes: FastifyPluginAsyncZod<CallbackRouteOptions> = async
     async (request, reply) => {
       const deps = { pool: app.pool, temporal: app.temporal, signalTimeoutMs: opts.signalTimeoutMs };
       const result = await receiveProvinceEvent(deps, request.params.regionCode, request.body);
-      return result === 'duplicate' ? reply.code(200).send({ accepted: true, duplicate: true }) : reply.code(202).send({ accepted: true });
+      request.callbackOutcome = result === 'closed' ? 'case_closed' : result;
+      if (result === 'duplicate') return reply.code(200).send({ accepted: true, duplicate: true });
+      if (result === 'closed') return reply.code(200).send({ accepted: true, caseClosed: true });
+      return reply.code(202).send({ accepted: true });
     },
   );
 };

@@ -112,10 +112,23 @@ describe('province callbacks', () => {
     expect(retry.statusCode).toBe(202);
   });
 
+  it('When an event arrives for a case whose workflow has ended, then it is acknowledged so the province stops retrying', async () => {
+    const clerk = await h.auth('clerk', '440100');
+    const ended = (await submit(h, clerk, await pensionSubmission(h, clerk))).json<{ caseId: string }>().caseId;
+    await h.temporal.workflow.getHandle(caseWorkflowId(ended)).terminate('test: the case has ended');
+    const body = event({ caseId: ended, type: 'delivery.received', data: { trackingNumber: 'SF1', signedBy: '本人' } });
+    const res = await h.app.inject(signedCallback('510000', body));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ accepted: true, caseClosed: true });
+    const again = await h.app.inject(signedCallback('510000', body));
+    expect(again.json()).toEqual({ accepted: true, duplicate: true });
+  });
+
   it('When callbacks were processed, then the metrics count them by outcome', async () => {
     const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/tongban_province_callbacks_total\{region="510000",type="case.accepted",outcome="accepted"\} [1-9]/);
     expect(metrics.body).toMatch(/tongban_province_callbacks_total\{region="510000",type="case.approved",outcome="duplicate"\} 1/);
     expect(metrics.body).toMatch(/tongban_province_callbacks_total\{region="510000",type="unknown",outcome="unauthorized"\} [1-9]/);
+    expect(metrics.body).toMatch(/tongban_province_callbacks_total\{region="510000",type="delivery.received",outcome="case_closed"\} 1/);
   });
 });
