@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { errorHandler, notFoundHandler } from './problem.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { caseRoutes } from './routes/cases.js';
+import { codecRoutes } from './routes/codec.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
@@ -92,6 +93,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(callbackRoutes, { prefix: '/v1', signalTimeoutMs: deps.signalTimeoutMs ?? 10_000 });
+  // Its own scope: the Web UI's CORS preflight carries no token.
+  await app.register(codecRoutes, { prefix: '/v1/codec' });
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(secrets.jwtSecret));

@@ -39,6 +39,9 @@ const envSchema = z.object({
   /** JSON [{"code": "510000", "baseUrl": "https://…", "secret": "…"}]; defaults to the simulator. */
   PROVINCES: z.string().optional(),
 
+  /** Browser origins allowed to call the payload codec (the Temporal Web UI). */
+  CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+
   SIMULATOR_PORT: intFromEnv(4100),
   SIMULATOR_REVIEW_DELAY_MS: intFromEnv(3000),
 

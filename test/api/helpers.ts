@@ -21,13 +21,6 @@ import { idCheckCharacter } from '../../domain/idNumber.js';
 import { itemDefinitionSchema, type ItemDefinition } from '../../domain/items.js';
 import { caseWorkflowId } from '../../workflows/messages.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    temporalAddress: string;
-    databaseUrl: string;
-  }
-}
-
 export const PROVINCE_SECRETS = { '440000': 'gd-test-secret-0123456789', '510000': 'sc-test-secret-0123456789', '330000': 'zj-test-secret-0123456789' } as const;
 
 export function testSecrets(): Secrets {
