@@ -56,6 +56,11 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.get(
     '/cases',
     {
+      // A filter left empty (`?stage=&status=`, as forms send them) means no filter.
+      preValidation: async (request) => {
+        const query = request.query as Record<string, unknown>;
+        for (const key of Object.keys(query)) if (query[key] === '') delete query[key];
+      },
       schema: {
         ...secured,
         tags: ['cases'],

@@ -100,6 +100,15 @@ describe('GET /v1/cases', () => {
     expect(new Set(byReceiving.ids)).toEqual(new Set(guangzhouToSichuan));
   });
 
+  it('When filters are sent empty, as a form would, then they mean no filter', async () => {
+    const supervisor = await h.auth('supervisor', '440000');
+    // (list() already filters by this file's item code, so itemCode is not among the empty ones.)
+    const empty = await allPages(supervisor, 'stage=&status=&handlingRegion=&receivingRegion=&limit=100');
+    const none = await allPages(supervisor, 'limit=100');
+    expect(empty.ids).toEqual(none.ids);
+    expect(empty.ids.length).toBeGreaterThan(0);
+  });
+
   it('When the cursor is not one the API issued, then it answers 400 on query.cursor', async () => {
     const res = await list(await h.auth('supervisor', '440000'), 'cursor=bm90LWEtY3Vyc29y');
     expect(res.statusCode).toBe(400);
