@@ -98,7 +98,12 @@ async function executeUpdate(deps: CommandDeps, staff: StaffClaims, caseId: stri
     if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
       throw problem(409, e.cause.message, { slug: 'case-rejected-command' });
     }
-    if (e instanceof WorkflowNotFoundError) throw caseNotFound(caseId);
+    if (e instanceof WorkflowNotFoundError) {
+      // Temporal answers "not found" for an update to a workflow that has ended, too: that is a
+      // case whose projection has not caught up yet (409), not a missing one (404).
+      const ended = await handle.describe().then(() => true, () => false);
+      throw ended ? problem(409, 'the case has already ended', { slug: 'case-closed' }) : caseNotFound(caseId);
+    }
     if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(e)) {
       throw Object.assign(problem(503, 'the case did not answer in time; the command may still take effect, so check the case before repeating it'), { cause: e });
     }

@@ -3,6 +3,7 @@
 // around the update — visibility, roles, validation, closed cases and the timeout.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caseWorkflowId } from '../../workflows/messages.js';
 import { createApiHarness, insertProjectedCase, pensionSubmission, PROBLEM_JSON, submit, testItem, type ApiHarness } from './helpers.js';
 
 let h: ApiHarness;
@@ -51,6 +52,15 @@ describe('staff commands', () => {
     const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${closed}/withdraw`, headers: clerk, payload: { reason: '再次撤回' } });
     expect(res.statusCode).toBe(409);
     expect(res.json<{ detail: string }>().detail).toBe('the case is already withdrawn');
+  });
+
+  it('When the workflow has ended but the projection still says active, then a command answers 409, not 404', async () => {
+    const res = await submit(h, clerk, await pensionSubmission(h, clerk));
+    const ended = res.json<{ caseId: string }>().caseId;
+    await h.temporal.workflow.getHandle(caseWorkflowId(ended)).terminate('test: ended before the projection caught up');
+    const withdraw = await h.app.inject({ method: 'POST', url: `/v1/cases/${ended}/withdraw`, headers: clerk, payload: { reason: '申请人撤回' } });
+    expect(withdraw.statusCode).toBe(409);
+    expect(withdraw.json<{ detail: string }>().detail).toBe('the case has already ended');
   });
 
   it('When the case has no workflow, then retry answers 404', async () => {
