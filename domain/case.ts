@@ -136,7 +136,3 @@ export interface CaseState {
   transferredMaterials: string[];
   lastSeq: number;
 }
-
-export function isTerminal(status: CaseStatus): boolean {
-  return status !== 'active';
-}

@@ -82,9 +82,3 @@ export function missingRequiredMaterials(item: Pick<ItemDefinition, 'materials'>
   const have = new Set(submitted.map((m) => m.materialCode));
   return item.materials.filter((m) => m.required && !have.has(m.code)).map((m) => m.code);
 }
-
-/** Submitted material codes the item does not know. */
-export function unknownMaterials(item: Pick<ItemDefinition, 'materials'>, submitted: readonly { materialCode: string }[]): string[] {
-  const known = new Set(item.materials.map((m) => m.code));
-  return submitted.map((m) => m.materialCode).filter((c) => !known.has(c));
-}

@@ -2,7 +2,7 @@
 // A province may instead run its own worker for its queue inside its own network; the case
 // workflow does not care where its province activities execute.
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Keyring } from '../config/secrets.js';
 import { encryptedDataConverter } from '../crypto/payloadCodec.js';
 import type { Activities } from '../activities/index.js';
@@ -66,4 +66,3 @@ export async function runWorkers(workers: readonly Worker[]): Promise<void> {
   }
 }
 
-export { NativeConnection };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_ITEMS, findBuiltinItem } from '../../domain/builtinItems.js';
-import { itemDefinitionSchema, missingRequiredMaterials, unknownMaterials } from '../../domain/items.js';
+import { itemDefinitionSchema, missingRequiredMaterials } from '../../domain/items.js';
 
 const pension = findBuiltinItem('pension-transfer')!;
 
@@ -33,8 +33,9 @@ describe('item definitions', () => {
     expect(r.error!.issues.map((i) => i.path.join('.'))).toContain('deliveryMethods');
   });
 
-  it('When a submission lacks required materials or names unknown ones, then they are listed', () => {
+  it('When a submission lacks required materials, then they are listed and optional ones are not', () => {
     expect(missingRequiredMaterials(pension, [{ materialCode: 'resident-id-card' }])).toEqual(['transfer-application', 'contribution-certificate']);
-    expect(unknownMaterials(pension, [{ materialCode: 'resident-id-card' }, { materialCode: 'selfie' }])).toEqual(['selfie']);
+    const medical = findBuiltinItem('medical-filing')!;
+    expect(missingRequiredMaterials(medical, [{ materialCode: 'filing-form' }, { materialCode: 'resident-id-card' }])).toEqual([]);
   });
 });
