@@ -11,15 +11,22 @@ import type { MaterialsStore } from '../materials/store.js';
 import { MaterialNotFoundError } from '../materials/store.js';
 import { createProvinceGateway, type ProvinceGateway } from './province.js';
 
-export interface ActivityDeps {
+/** What the projection activities need: they run on the case queue, next to the database. */
+export interface ProjectionDeps {
   pool: Pool;
+  pii: PiiKeys;
+}
+
+/** What the province activities need: they may run in a province's own network, without our database. */
+export interface ProvinceDeps {
   store: MaterialsStore;
   provinces: readonly ProvinceEndpoint[];
-  pii: PiiKeys;
   /** Per-attempt timeout of a province HTTP call. */
   callTimeoutMs: number;
   gateway?: ProvinceGateway;
 }
+
+export type ActivityDeps = ProjectionDeps & ProvinceDeps;
 
 export interface ProvinceCall {
   caseId: string;
@@ -42,11 +49,7 @@ export interface ProvinceCaseStatus {
   events: Omit<ProvinceEvent, 'via'>[];
 }
 
-export function createActivities(deps: ActivityDeps) {
-  const gateway = deps.gateway ?? createProvinceGateway(deps.provinces);
-  const call = <T>(provinceCode: string, req: Omit<Parameters<ProvinceGateway['call']>[1], 'timeoutMs' | 'signal'>) =>
-    gateway.call<T>(provinceCode, { ...req, timeoutMs: deps.callTimeoutMs, signal: Context.current().cancellationSignal });
-
+export function createProjectionActivities(deps: ProjectionDeps) {
   return {
     /** Projection: the case row (created from the input on the first event) and one event row. */
     async recordCaseEvent(args: { event: CaseEvent; state: CaseState; input?: CaseInput }): Promise<void> {
@@ -63,7 +66,15 @@ export function createActivities(deps: ActivityDeps) {
         client.release();
       }
     },
+  };
+}
 
+export function createProvinceActivities(deps: ProvinceDeps) {
+  const gateway = deps.gateway ?? createProvinceGateway(deps.provinces);
+  const call = <T>(provinceCode: string, req: Omit<Parameters<ProvinceGateway['call']>[1], 'timeoutMs' | 'signal'>) =>
+    gateway.call<T>(provinceCode, { ...req, timeoutMs: deps.callTimeoutMs, signal: Context.current().cancellationSignal });
+
+  return {
     async verifyELicence(args: { provinceCode: string; materialCode: string; licenceType: string; holderName: string; holderIdNumber: string; sha256: string }): Promise<ELicenceCheck> {
       const res = await call<{ valid: boolean; licenceNumber?: string; issuer?: string; reason?: string }>(args.provinceCode, {
         method: 'POST',
@@ -132,4 +143,11 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
+export function createActivities(deps: ActivityDeps) {
+  return { ...createProjectionActivities(deps), ...createProvinceActivities(deps) };
+}
+
+/** The type workflows proxy; each worker registers only the part its queues need. */
 export type Activities = ReturnType<typeof createActivities>;
+export type ProjectionActivities = ReturnType<typeof createProjectionActivities>;
+export type ProvinceActivities = ReturnType<typeof createProvinceActivities>;

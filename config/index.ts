@@ -54,6 +54,8 @@ const envSchema = z.object({
   PROVINCE_RATE_LIMIT: intFromEnv(20, 1),
   /** Province task queues this worker polls (comma list); default: every configured province. */
   WORKER_PROVINCES: optionalString,
+  /** Whether `npm run worker` runs the case workflows and the projection (needs DATABASE_URL). */
+  WORKER_CASE_QUEUE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 });
 
 export type Env = z.infer<typeof envSchema>;

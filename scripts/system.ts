@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
-import { createActivities } from '../activities/index.js';
+import { createProjectionActivities, createProvinceActivities } from '../activities/index.js';
 import { createPool } from '../clients/postgres.js';
 import { connectTemporalClient } from '../clients/temporal.js';
 import { createFilesystemStore } from '../materials/store.js';
@@ -72,19 +72,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   const pool = createPool(opts.databaseUrl);
   const store = createFilesystemStore(config.MATERIALS_DIR);
   const connection = await NativeConnection.connect({ address: opts.temporalAddress });
-  const activities = createActivities({
-    pool,
-    store,
-    provinces: secrets.provinces,
-    pii: { keyring: secrets.payloadKeys, hashKey: secrets.piiHashKey },
-    callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS,
-  });
   const workers = await createWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     keyring: secrets.payloadKeys,
-    activities,
+    caseQueue: { activities: createProjectionActivities({ pool, pii: { keyring: secrets.payloadKeys, hashKey: secrets.piiHashKey } }) },
     provinces: workerProvinces(config, secrets),
+    provinceActivities: createProvinceActivities({ store, provinces: secrets.provinces, callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS }),
     provinceRateLimit: config.PROVINCE_RATE_LIMIT,
     workflowBundle: opts.workflowBundle,
   });

@@ -1,12 +1,14 @@
-// `npm run worker`: a worker process on its own, against TEMPORAL_ADDRESS and DATABASE_URL.
-// Serves the case queue and the province queues in WORKER_PROVINCES (default: all configured).
-// A province hosting its own worker sets WORKER_PROVINCES to its code only.
+// `npm run worker`: a worker process on its own, against TEMPORAL_ADDRESS.
+//  - WORKER_CASE_QUEUE=true (default): the case workflows and the projection; needs DATABASE_URL.
+//  - WORKER_PROVINCES: the province queues to serve (default: every configured province).
+// A province hosting its own worker runs WORKER_CASE_QUEUE=false WORKER_PROVINCES=<its code>:
+// it needs its gateway's endpoint and secret and the materials store, but no database.
 import pino from 'pino';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { loadSecrets } from '../config/secrets.js';
 import { loggerOptions } from '../config/logger.js';
-import { createActivities } from '../activities/index.js';
+import { createProjectionActivities, createProvinceActivities } from '../activities/index.js';
 import { createPool } from '../clients/postgres.js';
 import { createFilesystemStore } from '../materials/store.js';
 import { installTemporalRuntime, workerProvinces } from '../scripts/system.js';
@@ -15,10 +17,12 @@ import { createWorkers, runWorkers } from './workers.js';
 async function main() {
   const config = loadConfig();
   const log = pino(loggerOptions(config.LOG_LEVEL, 'tongban-worker'));
-  if (!config.DATABASE_URL) throw new ConfigError(['DATABASE_URL: required for a standalone worker (npm start embeds one)']);
+  if (config.WORKER_CASE_QUEUE && !config.DATABASE_URL) {
+    throw new ConfigError(['DATABASE_URL: required for the case queue (or set WORKER_CASE_QUEUE=false for a province-only worker)']);
+  }
   const secrets = loadSecrets(config);
   installTemporalRuntime(config.LOG_LEVEL);
-  const pool = createPool(config.DATABASE_URL, (err) => log.error({ err }, 'idle database client failed'));
+  const pool = config.WORKER_CASE_QUEUE && config.DATABASE_URL ? createPool(config.DATABASE_URL, (err) => log.error({ err }, 'idle database client failed')) : null;
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const connection = await NativeConnection.connect({ address });
   const provinces = workerProvinces(config, secrets);
@@ -26,23 +30,22 @@ async function main() {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     keyring: secrets.payloadKeys,
-    activities: createActivities({
-      pool,
+    caseQueue: pool ? { activities: createProjectionActivities({ pool, pii: { keyring: secrets.payloadKeys, hashKey: secrets.piiHashKey } }) } : undefined,
+    provinces,
+    provinceActivities: createProvinceActivities({
       store: createFilesystemStore(config.MATERIALS_DIR),
       provinces: secrets.provinces,
-      pii: { keyring: secrets.payloadKeys, hashKey: secrets.piiHashKey },
       callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS,
     }),
-    provinces,
     provinceRateLimit: config.PROVINCE_RATE_LIMIT,
   });
   const stop = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  log.info({ address, namespace: config.TEMPORAL_NAMESPACE, provinces }, 'worker running');
+  log.info({ address, namespace: config.TEMPORAL_NAMESPACE, caseQueue: pool !== null, provinces }, 'worker running');
   await runWorkers(workers);
   await connection.close();
-  await pool.end();
+  await pool?.end();
 }
 
 main().catch((e) => {

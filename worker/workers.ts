@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Keyring } from '../config/secrets.js';
 import { encryptedDataConverter } from '../crypto/payloadCodec.js';
-import type { Activities } from '../activities/index.js';
+import type { ProjectionActivities, ProvinceActivities } from '../activities/index.js';
 import { CASE_TASK_QUEUE, provinceTaskQueue } from '../workflows/messages.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -14,13 +14,13 @@ export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   keyring: Keyring;
-  activities: Activities;
-  /** Province codes whose queues this process serves. */
+  /** The case workflows and their projection activities; absent in a province-only worker. */
+  caseQueue?: { activities: ProjectionActivities };
+  /** Province codes whose queues this process serves, with the gateway activities. */
   provinces: readonly string[];
+  provinceActivities?: ProvinceActivities;
   /** Server-side limit of activities per second on each province queue. */
   provinceRateLimit: number;
-  /** Whether this process runs the case workflows (and their projection activities). */
-  caseQueue?: boolean;
   /** A prebuilt bundle (production, tests); otherwise workflows/ is bundled at start. */
   workflowBundle?: { codePath: string } | { code: string };
 }
@@ -32,27 +32,28 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     dataConverter: encryptedDataConverter(setup.keyring),
   };
   const workers: Worker[] = [];
-  if (setup.caseQueue ?? true) {
+  if (setup.caseQueue) {
     workers.push(
       await Worker.create({
         ...common,
         taskQueue: CASE_TASK_QUEUE,
         ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-        activities: { recordCaseEvent: setup.activities.recordCaseEvent },
+        activities: setup.caseQueue.activities,
       }),
     );
   }
+  if (setup.provinces.length > 0 && !setup.provinceActivities) throw new Error('province queues need the province activities');
   for (const code of setup.provinces) {
-    const { recordCaseEvent: _projection, ...provinceActivities } = setup.activities;
     workers.push(
       await Worker.create({
         ...common,
         taskQueue: provinceTaskQueue(code),
-        activities: provinceActivities,
+        activities: setup.provinceActivities,
         maxTaskQueueActivitiesPerSecond: setup.provinceRateLimit,
       }),
     );
   }
+  if (workers.length === 0) throw new Error('nothing to run: no case queue and no province queue');
   return workers;
 }
 
