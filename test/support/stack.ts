@@ -54,7 +54,8 @@ export async function startStack(opts: StackOptions): Promise<TestStack> {
     HOST: '127.0.0.1',
     PORT: String(await findFreePort()),
     DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
+    // Activity failures are expected in these tests (down, flaky provinces); errors still show.
+    LOG_LEVEL: 'error',
     ...TEST_TIMINGS,
     ...opts.env,
   });

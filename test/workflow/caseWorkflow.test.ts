@@ -110,6 +110,18 @@ describe('case workflow', () => {
     }
   });
 
+  it('When the province fails every other request, then retries absorb it: the case completes with no intervention and no duplicate at the province', async () => {
+    stack.simulator.addRule({ match: { applicantName: '冯抖动' }, scenario: 'flaky' });
+    const sub = await submitCase(stack.apiUrl, clerk, { applicantName: '冯抖动' });
+    const { caseId } = sub.body;
+    const final = await result(caseId);
+    expect(final.status).toBe('completed');
+    const types = (await eventTypes(caseId)).map((e) => e.type);
+    expect(types).not.toContain('intervention.required');
+    const calls = stack.simulator.requests('510000').filter((r) => r.idempotencyKey === `${caseId}:create`);
+    expect(calls.map((r) => r.status)).toEqual([503, 201]);
+  });
+
   it('When the province sends every callback twice, then each event counts once', async () => {
     stack.simulator.addRule({ match: { applicantName: '钱重复' }, scenario: 'duplicate-callback' });
     const sub = await submitCase(stack.apiUrl, clerk, { applicantName: '钱重复' });
