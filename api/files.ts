@@ -29,8 +29,21 @@ export function matchesSignature(contentType: MaterialContentType, head: Buffer)
   return head.length >= signature.length && head.subarray(0, signature.length).equals(signature);
 }
 
-/** Passes the bytes through once the head matches the declared type; throws 400/415 otherwise. */
-async function* sniffed(source: AsyncIterable<Buffer>, contentType: MaterialContentType): AsyncGenerator<Buffer> {
+/** The material type whose magic bytes start `head`, if any. */
+export function detectContentType(head: Buffer): MaterialContentType | null {
+  return MATERIAL_CONTENT_TYPES.find((t) => matchesSignature(t, head)) ?? null;
+}
+
+/**
+ * Passes the bytes through once the head matches the declared type (or, when the client sent
+ * none, once it shows one of the accepted types); throws 400/415 before anything is stored.
+ */
+async function* sniffed(source: AsyncIterable<Buffer>, declared: MaterialContentType | null, detected: (t: MaterialContentType) => void): AsyncGenerator<Buffer> {
+  const check = (head: Buffer) => {
+    const type = declared ? (matchesSignature(declared, head) ? declared : null) : detectContentType(head);
+    if (!type) throw mismatch(declared);
+    detected(type);
+  };
   let pending: Buffer[] = [];
   let pendingLength = 0;
   let checked = false;
@@ -43,7 +56,7 @@ async function* sniffed(source: AsyncIterable<Buffer>, contentType: MaterialCont
     pendingLength += chunk.length;
     if (pendingLength < SNIFF_BYTES) continue;
     const head = Buffer.concat(pending);
-    if (!matchesSignature(contentType, head)) throw mismatch(contentType);
+    check(head);
     checked = true;
     pending = [];
     yield head;
@@ -51,13 +64,20 @@ async function* sniffed(source: AsyncIterable<Buffer>, contentType: MaterialCont
   if (checked) return;
   if (pendingLength === 0) throw problem(400, 'the file is empty', { errors: [{ path: 'file', message: 'is empty' }] });
   const head = Buffer.concat(pending);
-  if (!matchesSignature(contentType, head)) throw mismatch(contentType);
+  check(head);
   yield head;
 }
 
-function mismatch(contentType: string) {
-  return problem(415, `the file's content is not ${contentType}`, { errors: [{ path: 'file', message: `content does not match ${contentType}` }] });
+function mismatch(declared: string | null) {
+  return declared
+    ? problem(415, `the file's content is not ${declared}`, { errors: [{ path: 'file', message: `content does not match ${declared}` }] })
+    : problem(415, `the file is none of the accepted material types: ${MATERIAL_CONTENT_TYPES.join(', ')}`, {
+        errors: [{ path: 'file', message: 'content is not an accepted material type' }],
+      });
 }
+
+/** Clients that do not know the type (curl without `;type=`, some scanners) send one of these. */
+const UNDECLARED_TYPES = new Set(['application/octet-stream', 'binary/octet-stream', '']);
 
 export interface UploadPart {
   mimetype: string;
@@ -77,14 +97,17 @@ export async function uploadFile(
   part: UploadPart,
   uploader: StaffClaims,
 ): Promise<UploadedFile> {
-  const contentType = part.mimetype.toLowerCase();
-  if (!isMaterialContentType(contentType)) {
+  const declaredType = part.mimetype.toLowerCase();
+  const declared = isMaterialContentType(declaredType) ? declaredType : null;
+  if (!declared && !UNDECLARED_TYPES.has(declaredType)) {
+    const contentType = declaredType;
     part.file.resume();
     throw problem(415, `${contentType} is not an accepted material type; accepted: ${MATERIAL_CONTENT_TYPES.join(', ')}`, {
       errors: [{ path: 'file', message: `content type ${contentType} is not accepted` }],
     });
   }
-  const stored = await deps.store.put(sniffed(part.file, contentType), { maxBytes: deps.maxBytes }).catch((e: unknown) => {
+  let contentType: MaterialContentType = declared ?? 'application/pdf';
+  const stored = await deps.store.put(sniffed(part.file, declared, (t) => (contentType = t)), { maxBytes: deps.maxBytes }).catch((e: unknown) => {
     part.file.resume();
     throw e instanceof MaterialTooLargeError ? tooLarge(deps.maxBytes) : e;
   });

@@ -45,6 +45,15 @@ describe('POST /v1/files', () => {
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
   });
 
+  it('When the client declares no type (application/octet-stream), then the type is taken from the content', async () => {
+    const res = await upload(h, clerk, { bytes: SAMPLE_BYTES['image/png'], contentType: 'application/octet-stream' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json<{ contentType: string }>().contentType).toBe('image/png');
+    const unknown = await upload(h, clerk, { bytes: Buffer.from('just some text, not a scan'), contentType: 'application/octet-stream' });
+    expect(unknown.statusCode).toBe(415);
+    expect(unknown.json<{ detail: string }>().detail).toContain('none of the accepted material types');
+  });
+
   it('When the content does not match the declared type, then it answers 415', async () => {
     const res = await upload(h, clerk, { bytes: SAMPLE_BYTES['image/png'], contentType: 'application/pdf' });
     expect(res.statusCode).toBe(415);
