@@ -50,6 +50,7 @@ const envSchema = z.object({
   PROVINCE_RETRY_ATTEMPTS: intFromEnv(8, 1),
   PROVINCE_CALL_TIMEOUT_MS: intFromEnv(30_000, 100),
   STATUS_POLL_AFTER_MS: intFromEnv(10 * 60_000, 100),
+  STATUS_POLL_MAX_MS: intFromEnv(6 * 60 * 60_000, 100),
   /** Server-side limit of province activities per second, per province task queue. */
   PROVINCE_RATE_LIMIT: intFromEnv(20, 1),
   /** Province task queues this worker polls (comma list); default: every configured province. */
@@ -119,5 +120,6 @@ export function caseTiming(config: Config) {
     retryMaximumAttempts: config.PROVINCE_RETRY_ATTEMPTS,
     callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS,
     statusPollAfterMs: config.STATUS_POLL_AFTER_MS,
+    statusPollMaxMs: Math.max(config.STATUS_POLL_MAX_MS, config.STATUS_POLL_AFTER_MS),
   };
 }

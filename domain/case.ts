@@ -51,6 +51,11 @@ export interface CaseTiming {
   callTimeoutMs: number;
   /** With no callback for this long, the workflow polls the province's status. */
   statusPollAfterMs: number;
+  /**
+   * Each poll that finds nothing new doubles the wait, up to this, so a review of weeks stays a
+   * few hundred history events. Absent in cases taken in before it existed (6 hours then).
+   */
+  statusPollMaxMs?: number;
 }
 
 export interface CaseInput {

@@ -31,6 +31,9 @@ import {
   type StaffCommand,
 } from './messages.js';
 
+/** Cap of the status-poll backoff for cases whose input predates statusPollMaxMs. */
+const DEFAULT_STATUS_POLL_MAX_MS = 6 * 60 * 60 * 1000;
+
 /** How long a projection write may take before Temporal retries it (it is retried until it succeeds). */
 const PROJECTION_TIMEOUT = '30 seconds';
 
@@ -123,17 +126,25 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
     }
   }
 
-  /** The next province event of one of `types`; polls the province's status when no callback comes. */
+  /**
+   * The next province event of one of `types`. Callbacks are the fast path; when none comes the
+   * workflow polls the province's status, waiting twice as long after each poll that found
+   * nothing new (up to statusPollMaxMs), so a long review keeps the history small.
+   */
   async function nextProvinceEvent(types: readonly ProvinceEventType[], alsoStop: () => boolean = () => false): Promise<ProvinceEvent | null> {
+    const maxWait = timing.statusPollMaxMs ?? DEFAULT_STATUS_POLL_MAX_MS;
+    let wait = timing.statusPollAfterMs;
     for (;;) {
       const i = inbox.findIndex((e) => types.includes(e.type));
       if (i >= 0) return inbox.splice(i, 1)[0]!;
       if (alsoStop()) return null;
-      const arrived = await condition(() => alsoStop() || inbox.some((e) => types.includes(e.type)), timing.statusPollAfterMs);
+      const arrived = await condition(() => alsoStop() || inbox.some((e) => types.includes(e.type)), wait);
       if (!arrived && state.provinceCaseId) {
         const provinceCaseId = state.provinceCaseId;
+        const known = seenEventIds.size;
         const status = await step('pollProvinceStatus', () => province.getProvinceCaseStatus({ provinceCode, provinceCaseId }));
         for (const e of status.events) receive({ ...e, via: 'poll' });
+        wait = seenEventIds.size > known ? timing.statusPollAfterMs : Math.min(wait * 2, maxWait);
       }
     }
   }

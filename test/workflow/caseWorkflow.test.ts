@@ -167,14 +167,34 @@ describe('case workflow', () => {
   });
 });
 
-describe('withdrawal', () => {
+describe('a long review', () => {
   let slow: TestStack;
   beforeAll(async () => {
-    // The review takes a minute here, so a withdrawal reliably lands before the decision.
-    slow = await startTestStack({ simulator: { reviewDelayMs: 60_000 } });
+    // The review takes a minute here, so nothing decides the case while a test looks at it.
+    slow = await startTestStack({ simulator: { reviewDelayMs: 60_000 }, env: { STATUS_POLL_AFTER_MS: '400', STATUS_POLL_MAX_MS: '60000' } });
   });
   afterAll(async () => {
     await slow?.stop();
+  });
+
+  it('When no callback comes, then the workflow polls the province with a growing wait', async () => {
+    const token = await slow.token('clerk', '440100');
+    const sub = await submitCase(slow.apiUrl, token, { applicantName: '褚等待' });
+    const { caseId } = sub.body;
+    const h = slow.client.workflow.getHandle(caseWorkflowId(caseId));
+    const provinceCaseId = (await eventually(() => h.query(getStateQuery), (s) => s.stage === 'review', 30_000, 'review stage')).provinceCaseId!;
+    const polls = await eventually(
+      async () => slow.simulator.requests('510000').filter((r) => r.method === 'GET' && r.path.endsWith(`/cases/${provinceCaseId}`)),
+      (r) => r.length >= 4,
+      30_000,
+      'four status polls',
+    );
+    const at = polls.map((r) => Date.parse(r.at));
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    // Waits of 800, 1600, 3200 ms between polls (plus a round trip each): every gap is longer
+    // than the one before by at least most of the doubling.
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]! - gaps[i - 1]!).toBeGreaterThan(500);
+    await postJson(`${slow.apiUrl}/v1/cases/${caseId}/withdraw`, token, { reason: '测试结束' });
   });
 
   it('When the applicant withdraws during review, then the province is told and the case closes as withdrawn; a second withdrawal is refused', async () => {
