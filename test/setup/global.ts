@@ -28,12 +28,14 @@ export default async function setup(project: TestProject) {
   return async () => {
     await temporal.stop();
     await database.drop();
+    fs.rmSync(bundlePath, { force: true });
   };
 }
 
 async function bundle(): Promise<string> {
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-  const file = path.resolve('.data/test/workflow-bundle.js');
+  // One file per run, so concurrent runs on one machine never read each other's half-written bundle.
+  const file = path.resolve(`.data/test/workflow-bundle-${process.pid}.js`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, code);
   return file;
