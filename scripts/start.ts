@@ -39,7 +39,7 @@ async function main() {
     if (config.TEMPORAL_ADDRESS) {
       temporalAddress = config.TEMPORAL_ADDRESS;
     } else {
-      say('starting the Temporal dev server (SQLite under .data/temporal)…');
+      say(`starting the Temporal dev server (SQLite under ${path.relative(process.cwd(), path.join(config.DATA_DIR, 'temporal')) || '.'})…`);
       const server = await startTemporalDevServer({
         dbFile: path.join(config.DATA_DIR, 'temporal', 'dev.sqlite'),
         port: config.TEMPORAL_PORT,
@@ -57,7 +57,7 @@ async function main() {
     if (config.DATABASE_URL) {
       databaseUrl = config.DATABASE_URL;
     } else {
-      say('starting embedded PostgreSQL (.data/postgres)…');
+      say(`starting embedded PostgreSQL (${path.relative(process.cwd(), path.join(config.DATA_DIR, 'postgres'))})…`);
       const pg = await startEmbeddedPostgres({ dataDir: path.join(config.DATA_DIR, 'postgres'), port: config.EMBEDDED_PG_PORT, log: sayServer });
       stops.push(() => pg.stop());
       databaseUrl = pg.connectionString;
