@@ -110,8 +110,14 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
     state.status = status;
   }
 
-  /** Runs a province call; past its retry budget the case is flagged and waits for a staff retry. */
-  async function step<T>(name: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a province call; past its retry budget the case is flagged and waits for a staff retry.
+   * With `obsolete`, the wait also ends when the call is no longer needed (a poll made moot by
+   * the callback it was standing in for); the step then returns null.
+   */
+  function step<T>(name: string, call: () => Promise<T>): Promise<T>;
+  function step<T>(name: string, call: () => Promise<T>, obsolete: () => boolean): Promise<T | null>;
+  async function step<T>(name: string, call: () => Promise<T>, obsolete: () => boolean = () => false): Promise<T | null> {
     for (;;) {
       try {
         return await call();
@@ -120,8 +126,12 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
         state.needsIntervention = { step: name, error: failureMessage(err), since: new Date().toISOString() };
         retryRequested = false;
         await record('intervention.required', { step: name, error: state.needsIntervention.error });
-        await condition(() => retryRequested);
-        state.needsIntervention = null;
+        await condition(() => retryRequested || obsolete());
+        if (!retryRequested) {
+          state.needsIntervention = null;
+          await record('intervention.cleared', { step: name, by: 'province event' });
+          return null;
+        }
       }
     }
   }
@@ -142,8 +152,8 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
       if (!arrived && state.provinceCaseId) {
         const provinceCaseId = state.provinceCaseId;
         const known = seenEventIds.size;
-        const status = await step('pollProvinceStatus', () => province.getProvinceCaseStatus({ provinceCode, provinceCaseId }));
-        for (const e of status.events) receive({ ...e, via: 'poll' });
+        const status = await step('pollProvinceStatus', () => province.getProvinceCaseStatus({ provinceCode, provinceCaseId }), () => alsoStop() || inbox.some((e) => types.includes(e.type)));
+        for (const e of status?.events ?? []) receive({ ...e, via: 'poll' });
         wait = seenEventIds.size > known ? timing.statusPollAfterMs : Math.min(wait * 2, maxWait);
       }
     }
@@ -172,9 +182,11 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
     retryUpdate,
     async (cmd) => {
       const stuck = state.needsIntervention!;
-      await record('intervention.retry', { step: stuck.step, reason: cmd.reason, role: cmd.role, region: cmd.region }, cmd.actor);
+      // Cleared here, so the projection shows the case as no longer stuck while the step runs
+      // again; a failure past the budget flags it anew.
+      state.needsIntervention = null;
       retryRequested = true;
-      await condition(() => state.needsIntervention === null || state.status !== 'active');
+      await record('intervention.retry', { step: stuck.step, reason: cmd.reason, role: cmd.role, region: cmd.region }, cmd.actor);
       return state;
     },
     {

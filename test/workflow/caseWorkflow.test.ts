@@ -5,6 +5,7 @@ import type { CaseState } from '../../domain/case.js';
 import { caseWorkflowId, getStateQuery } from '../../workflows/messages.js';
 import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
 import { postJson, submitCase } from '../support/cases.js';
+import { signRequest } from '../../crypto/signing.js';
 
 // Each describe runs its own stack and stops it before the next starts: stacks use different
 // payload keys, and two on the same task queues would take each other's tasks.
@@ -197,6 +198,36 @@ describe('a long review', () => {
     const gaps = gapsOf(polls);
     expect(gaps.at(-1)!).toBeGreaterThan(2 * gaps[0]!);
     await postJson(`${slow.apiUrl}/v1/cases/${caseId}/withdraw`, token, { reason: '测试结束' });
+  });
+
+  it('When status polls fail past the budget but the province’s callback then arrives, then the intervention clears by itself and the case goes on', async () => {
+    const token = await slow.token('clerk', '440100');
+    const sub = await submitCase(slow.apiUrl, token, { applicantName: '卫回调' });
+    const { caseId } = sub.body;
+    const h = slow.client.workflow.getHandle(caseWorkflowId(caseId));
+    const { provinceCaseId } = await eventually(() => h.query(getStateQuery), (s) => s.stage === 'review', 30_000, 'review stage');
+    slow.simulator.setScenario('510000', 'down');
+    try {
+      const stuck = await eventually(() => h.query(getStateQuery), (s) => s.needsIntervention !== null, 30_000, 'needsIntervention');
+      expect(stuck.needsIntervention?.step).toBe('pollProvinceStatus');
+
+      // The province's own system reports the decision through the signed callback.
+      const { secret } = slow.secrets.provinces.find((p) => p.code === '510000')!;
+      const certificate = { certificateId: 'SC-TEST-0001', issuer: '四川省社会保险事业管理局', sha256: 'a'.repeat(64), issuedAt: new Date().toISOString() };
+      const body = JSON.stringify({ eventId: `510000-evt-test-${caseId}`, caseId, type: 'case.approved', at: new Date().toISOString(), data: { provinceCaseId, certificate } });
+      const path = '/v1/province-callbacks/510000';
+      const res = await fetch(`${slow.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(secret, 'POST', path, body) }, body });
+      expect(res.status).toBe(202);
+
+      const final = (await h.result()) as CaseState;
+      expect(final).toMatchObject({ status: 'completed', needsIntervention: null, decision: { outcome: 'approved' } });
+      expect(final.delivery.certificate?.certificateId).toBe('SC-TEST-0001');
+      const types = (await slow.pool.query('SELECT type FROM case_events WHERE case_id = $1 ORDER BY seq', [caseId])).rows.map((r) => r.type);
+      expect(types).toEqual(expect.arrayContaining(['intervention.required', 'intervention.cleared', 'decision.approved', 'case.completed']));
+      expect(types.indexOf('intervention.cleared')).toBeLessThan(types.indexOf('decision.approved'));
+    } finally {
+      slow.simulator.setScenario('510000', 'approve');
+    }
   });
 
   it('When the applicant withdraws during review, then the province is told and the case closes as withdrawn; a second withdrawal is refused', async () => {
