@@ -46,7 +46,7 @@ export const codecRoutes: FastifyPluginAsyncZod = async (app) => {
     if (request.method === 'OPTIONS') return reply.code(204).send();
     await verify(request, reply);
   });
-  app.options('/*', async (_request, reply) => reply.code(204).send());
+  app.options('/*', { schema: { hide: true } }, async (_request, reply) => reply.code(204).send());
 
   for (const direction of ['decode', 'encode'] as const) {
     app.post(
