@@ -69,7 +69,8 @@ export function workerProvinces(config: Config, secrets: Secrets): string[] {
 export async function startSystem(opts: SystemOptions): Promise<System> {
   const { config, secrets } = opts;
   installTemporalRuntime(config.LOG_LEVEL);
-  const pool = createPool(opts.databaseUrl);
+  const log = pino(loggerOptions(config.LOG_LEVEL, 'tongban'));
+  const pool = createPool(opts.databaseUrl, (err) => log.error({ err }, 'idle database client failed'));
   const store = createFilesystemStore(config.MATERIALS_DIR);
   const connection = await NativeConnection.connect({ address: opts.temporalAddress });
   const workers = await createWorkers({

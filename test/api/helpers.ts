@@ -17,19 +17,17 @@ import type { Secrets } from '../../config/secrets.js';
 import { signRequest } from '../../crypto/signing.js';
 import { insertCase } from '../../db/cases.js';
 import type { CaseInput, StaffRole } from '../../domain/case.js';
-import { idCheckCharacter } from '../../domain/idNumber.js';
 import { itemDefinitionSchema, type ItemDefinition } from '../../domain/items.js';
 import { caseWorkflowId } from '../../workflows/messages.js';
+import { validIdNumber as idNumberFrom, wrongCheckDigit } from '../support/cases.js';
+import { randomSecrets } from '../support/stack.js';
+
+export { wrongCheckDigit };
 
 export const PROVINCE_SECRETS = { '440000': 'gd-test-secret-0123456789', '510000': 'sc-test-secret-0123456789', '330000': 'zj-test-secret-0123456789' } as const;
 
 export function testSecrets(): Secrets {
-  return {
-    jwtSecret: randomBytes(32).toString('base64url'),
-    piiHashKey: randomBytes(32).toString('base64url'),
-    payloadKeys: { activeKeyId: 'test-1', keys: new Map([['test-1', randomBytes(32)]]) },
-    provinces: Object.entries(PROVINCE_SECRETS).map(([code, secret]) => ({ code, baseUrl: `http://127.0.0.1:1/provinces/${code}`, secret })),
-  };
+  return randomSecrets(Object.entries(PROVINCE_SECRETS).map(([code, secret]) => ({ code, baseUrl: `http://127.0.0.1:1/provinces/${code}`, secret })));
 }
 
 export interface ApiHarness {
@@ -87,13 +85,7 @@ export async function createApiHarness(opts: { env?: Record<string, string>; upd
 
 /** A valid identity number from its first 17 characters (birth date 1990-01-01 by default). */
 export function validIdNumber(first17 = '44010619900101123'): string {
-  return `${first17}${idCheckCharacter(first17)}`;
-}
-
-/** The same number with a different (wrong) check character. */
-export function wrongCheckDigit(valid: string): string {
-  const right = valid[17];
-  return `${valid.slice(0, 17)}${right === '0' ? '1' : '0'}`;
+  return idNumberFrom(first17);
 }
 
 export const SAMPLE_BYTES = {

@@ -7,7 +7,7 @@ export function validIdNumber(first17 = '11010519491231002'): string {
   return first17 + idCheckCharacter(first17);
 }
 
-/** The same number with a wrong check character. */
+/** The same number with a different (wrong) check character. */
 export function wrongCheckDigit(id: string): string {
   const last = id.slice(-1);
   return id.slice(0, -1) + (last === '0' ? '1' : '0');

@@ -19,6 +19,16 @@ export interface TestStack extends System {
   token(role: StaffRole, region: string): Promise<string>;
 }
 
+/** Fresh random keys for one test app or stack; the province gateways as given. */
+export function randomSecrets(provinces: Secrets['provinces'], payloadKeys?: Keyring): Secrets {
+  return {
+    jwtSecret: randomBytes(32).toString('base64url'),
+    piiHashKey: randomBytes(32).toString('base64url'),
+    payloadKeys: payloadKeys ?? { activeKeyId: 'test-1', keys: new Map([['test-1', randomBytes(32)]]) },
+    provinces,
+  };
+}
+
 export const TEST_TIMINGS = {
   PROVINCE_RETRY_INITIAL_MS: '100',
   PROVINCE_RETRY_MAX_MS: '200',
@@ -59,12 +69,10 @@ export async function startStack(opts: StackOptions): Promise<TestStack> {
     ...TEST_TIMINGS,
     ...opts.env,
   });
-  const secrets: Secrets = {
-    jwtSecret: randomBytes(32).toString('base64url'),
-    piiHashKey: randomBytes(32).toString('base64url'),
-    payloadKeys: opts.payloadKeys ?? { activeKeyId: 'test-1', keys: new Map([['test-1', randomBytes(32)]]) },
-    provinces: DEV_PROVINCES.map((code) => ({ code, baseUrl: simulator.baseUrlFor(code), secret: provinceSecrets[code]! })),
-  };
+  const secrets = randomSecrets(
+    DEV_PROVINCES.map((code) => ({ code, baseUrl: simulator.baseUrlFor(code), secret: provinceSecrets[code]! })),
+    opts.payloadKeys,
+  );
   const system = await startSystem({
     config,
     secrets,
