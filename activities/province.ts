@@ -1,75 +1,117 @@
-// tongban's side of the province gateway protocol (docs/province-protocol.md): signed,
-// idempotent HTTP calls. Transient failures (network, 5xx, 429) are thrown as plain errors so
-// Temporal retries them with backoff; a 4xx is final and becomes a non-retryable failure.
+// The province activities: every call tongban makes to a handling province's system, through the
+// signed gateway (activities/gateway.ts). They run on the per-province task queues and may run in
+// a province's own network, so they need no database. Idempotency keys arrive from the workflow,
+// derived from the case and the step, so every retry of a call carries the same key.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ProvinceEndpoint } from '../config/index.js';
-import { signRequest } from '../crypto/signing.js';
-import { redactIdNumbers } from '../crypto/pii.js';
+import type { CaseInput, ProvinceEvent } from '../domain/case.js';
+import type { MaterialsStore } from '../materials/store.js';
+import { MaterialNotFoundError } from '../materials/store.js';
+import { createProvinceGateway, type ProvinceGateway } from './gateway.js';
 
-/** Failure type of a province's final refusal (4xx): retrying the same request cannot help. */
-export const PROVINCE_REJECTED = 'ProvinceRejectedRequest';
-/** Failure type when no gateway is configured for a province. */
-export const PROVINCE_UNKNOWN = 'ProvinceNotConfigured';
-
-export interface ProvinceRequest {
-  method: 'GET' | 'POST' | 'PUT';
-  /** Path below the province's base URL, e.g. `/cases`. */
-  path: string;
-  json?: unknown;
-  bytes?: Uint8Array;
-  contentType?: string;
-  idempotencyKey?: string;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
-  timeoutMs: number;
+/** What the province activities need: they may run in a province's own network, without our database. */
+export interface ProvinceDeps {
+  store: MaterialsStore;
+  provinces: readonly ProvinceEndpoint[];
+  /** Per-attempt timeout of a province HTTP call. */
+  callTimeoutMs: number;
+  gateway?: ProvinceGateway;
 }
 
-export interface ProvinceGateway {
-  call<T>(provinceCode: string, req: ProvinceRequest): Promise<T>;
+export interface ProvinceCall {
+  caseId: string;
+  provinceCode: string;
+  idempotencyKey: string;
 }
 
-export function createProvinceGateway(endpoints: readonly ProvinceEndpoint[]): ProvinceGateway {
-  const byCode = new Map(endpoints.map((e) => [e.code, e]));
+export interface ELicenceCheck {
+  materialCode: string;
+  licenceType: string;
+  valid: boolean;
+  licenceNumber?: string;
+  issuer?: string;
+  reason?: string;
+}
+
+export interface ProvinceCaseStatus {
+  provinceCaseId: string;
+  status: string;
+  events: Omit<ProvinceEvent, 'via'>[];
+}
+
+export function createProvinceActivities(deps: ProvinceDeps) {
+  const gateway = deps.gateway ?? createProvinceGateway(deps.provinces);
+  const call = <T>(provinceCode: string, req: Omit<Parameters<ProvinceGateway['call']>[1], 'timeoutMs' | 'signal'>) =>
+    gateway.call<T>(provinceCode, { ...req, timeoutMs: deps.callTimeoutMs, signal: Context.current().cancellationSignal });
+
   return {
-    async call<T>(provinceCode: string, req: ProvinceRequest): Promise<T> {
-      const endpoint = byCode.get(provinceCode);
-      if (!endpoint) throw ApplicationFailure.nonRetryable(`no gateway configured for province ${provinceCode}`, PROVINCE_UNKNOWN);
-      const url = new URL(endpoint.baseUrl.replace(/\/$/, '') + req.path);
-      const body: string | Uint8Array | undefined = req.json !== undefined ? JSON.stringify(req.json) : req.bytes;
-      const headers: Record<string, string> = {
-        ...req.headers,
-        ...signRequest(endpoint.secret, req.method, url.pathname + url.search, body ?? ''),
-      };
-      if (req.json !== undefined) headers['content-type'] = 'application/json';
-      else if (req.contentType) headers['content-type'] = req.contentType;
-      if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
-      const timeout = AbortSignal.timeout(req.timeoutMs);
-      let res: Response;
+    async verifyELicence(args: { provinceCode: string; materialCode: string; licenceType: string; holderName: string; holderIdNumber: string; sha256: string }): Promise<ELicenceCheck> {
+      const res = await call<{ valid: boolean; licenceNumber?: string; issuer?: string; reason?: string }>(args.provinceCode, {
+        method: 'POST',
+        path: '/elicences/verify',
+        json: { licenceType: args.licenceType, holderIdNumber: args.holderIdNumber, holderName: args.holderName, sha256: args.sha256 },
+      });
+      return { materialCode: args.materialCode, licenceType: args.licenceType, valid: res.valid, licenceNumber: res.licenceNumber, issuer: res.issuer, reason: res.reason };
+    },
+
+    async createProvinceCase(args: ProvinceCall & { input: CaseInput }): Promise<{ provinceCaseId: string }> {
+      const { input } = args;
+      return call(args.provinceCode, {
+        method: 'POST',
+        path: '/cases',
+        idempotencyKey: args.idempotencyKey,
+        json: {
+          caseId: input.caseId,
+          itemCode: input.item.code,
+          itemVersion: input.item.version,
+          receivingRegion: input.receivingRegion,
+          handlingRegion: input.handlingRegion,
+          channel: input.channel,
+          applicant: input.applicant,
+          materials: input.materials.map(({ materialCode, sha256, size, contentType }) => ({ materialCode, sha256, size, contentType })),
+          delivery: input.delivery,
+          callbackUrl: input.callbackUrl,
+        },
+      });
+    },
+
+    /** Reads the material from the content-addressed store and sends it; the hash is checked on both sides. */
+    async uploadMaterial(args: ProvinceCall & { provinceCaseId: string; materialCode: string; sha256: string; contentType: string }): Promise<{ sha256: string; size: number }> {
+      let bytes: Buffer;
       try {
-        res = await fetch(url, {
-          method: req.method,
-          headers,
-          body,
-          signal: req.signal ? AbortSignal.any([req.signal, timeout]) : timeout,
-        });
+        bytes = await deps.store.read(args.sha256);
       } catch (e) {
-        throw new Error(`province ${provinceCode} unreachable: ${req.method} ${req.path}: ${(e as Error).message}`);
+        if (e instanceof MaterialNotFoundError) throw ApplicationFailure.nonRetryable(e.message, 'MaterialMissing');
+        throw e;
       }
-      const text = await res.text();
-      if (res.ok) return (text ? JSON.parse(text) : {}) as T;
-      const detail = redactIdNumbers(problemDetail(text)).slice(0, 500);
-      const message = `province ${provinceCode} answered ${res.status} to ${req.method} ${req.path}${detail ? `: ${detail}` : ''}`;
-      if (res.status >= 500 || res.status === 429 || res.status === 408) throw new Error(message);
-      throw ApplicationFailure.nonRetryable(message, PROVINCE_REJECTED, { status: res.status });
+      return call(args.provinceCode, {
+        method: 'PUT',
+        path: `/cases/${encodeURIComponent(args.provinceCaseId)}/materials/${encodeURIComponent(args.materialCode)}`,
+        idempotencyKey: args.idempotencyKey,
+        bytes,
+        contentType: args.contentType,
+        headers: { 'x-content-sha256': args.sha256 },
+      });
+    },
+
+    async submitProvinceCase(args: ProvinceCall & { provinceCaseId: string }): Promise<{ status: string }> {
+      return call(args.provinceCode, { method: 'POST', path: `/cases/${encodeURIComponent(args.provinceCaseId)}/submit`, idempotencyKey: args.idempotencyKey, json: {} });
+    },
+
+    async getProvinceCaseStatus(args: { provinceCode: string; provinceCaseId: string }): Promise<ProvinceCaseStatus> {
+      return call(args.provinceCode, { method: 'GET', path: `/cases/${encodeURIComponent(args.provinceCaseId)}` });
+    },
+
+    async withdrawProvinceCase(args: ProvinceCall & { provinceCaseId: string; reason: string }): Promise<{ status: string }> {
+      return call(args.provinceCode, {
+        method: 'POST',
+        path: `/cases/${encodeURIComponent(args.provinceCaseId)}/withdraw`,
+        idempotencyKey: args.idempotencyKey,
+        json: { reason: args.reason },
+      });
     },
   };
 }
 
-function problemDetail(text: string): string {
-  try {
-    const p = JSON.parse(text) as { detail?: unknown; title?: unknown };
-    return String(p.detail ?? p.title ?? '');
-  } catch {
-    return text;
-  }
-}
+export type ProvinceActivities = ReturnType<typeof createProvinceActivities>;

@@ -1,21 +1,6 @@
 // Small Postgres helpers shared by the api's use cases.
+export { withTransaction } from '../db/transaction.js';
 import type pg from 'pg';
-
-/** Runs fn inside BEGIN … COMMIT; any throw rolls back and is rethrown. */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * A LIKE pattern with regionCovers' semantics (domain/regions.ts), for SQL: a province (xx0000)

@@ -2,7 +2,7 @@
 // case row looks the same whichever wrote it first. Every write is idempotent.
 import type { Pool, PoolClient } from 'pg';
 import type { Keyring } from '../config/secrets.js';
-import type { CaseEvent, CaseInput, CaseState } from '../domain/case.js';
+import type { CaseInput } from '../domain/case.js';
 import { maskIdNumber, maskName, maskPhone } from '../domain/idNumber.js';
 import { sealText } from '../crypto/aead.js';
 import { lookupHash } from '../crypto/pii.js';
@@ -12,7 +12,7 @@ export interface PiiKeys {
   hashKey: string;
 }
 
-type Queryable = Pool | PoolClient;
+export type Queryable = Pool | PoolClient;
 
 /** Inserts the case row and its materials unless they exist. */
 export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys): Promise<void> {
@@ -39,36 +39,6 @@ export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys)
       `INSERT INTO case_materials (case_id, material_code, file_id, sha256, size, content_type)
        VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
       [input.caseId, m.materialCode, m.fileId, m.sha256, m.size, m.contentType],
-    );
-  }
-}
-
-/**
- * Records one state change: the event row (once per (case, seq)) and the case row, which only
- * moves forward, so a retried or late activity never overwrites a newer state.
- */
-export async function applyCaseEvent(db: Queryable, event: CaseEvent, state: CaseState): Promise<void> {
-  await db.query(
-    `INSERT INTO case_events (case_id, seq, type, stage, status, actor, at, data)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (case_id, seq) DO NOTHING`,
-    [state.caseId, event.seq, event.type, event.stage, event.status, event.actor, event.at, JSON.stringify(event.data)],
-  );
-  await db.query(
-    `UPDATE cases SET stage = $2, status = $3, needs_intervention = $4, intervention = $5, decision = $6,
-       delivery = $7, province_case_id = $8, updated_at = $9, last_seq = $10,
-       closed_at = CASE WHEN $3 <> 'active' THEN $9::timestamptz ELSE NULL END
-     WHERE case_id = $1 AND last_seq < $10`,
-    [
-      state.caseId, state.stage, state.status, state.needsIntervention !== null,
-      state.needsIntervention ? JSON.stringify(state.needsIntervention) : null,
-      state.decision ? JSON.stringify(state.decision) : null, JSON.stringify(state.delivery),
-      state.provinceCaseId, event.at, event.seq,
-    ],
-  );
-  if (event.type === 'material.transferred' && typeof event.data.materialCode === 'string') {
-    await db.query(
-      `UPDATE case_materials SET transferred_at = $3 WHERE case_id = $1 AND material_code = $2 AND transferred_at IS NULL`,
-      [state.caseId, event.data.materialCode, event.at],
     );
   }
 }

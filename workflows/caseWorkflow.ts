@@ -12,7 +12,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities, ELicenceCheck } from '../activities/index.js';
+import type { ELicenceCheck, ProjectionActivities, ProvinceActivities } from '../activities/index.js';
 import type { CaseInput, CaseStage, CaseState, CaseStatus, ProvinceEvent, ProvinceEventType } from '../domain/case.js';
 import { missingRequiredMaterials } from '../domain/items.js';
 import { provinceOf } from '../domain/regions.js';
@@ -41,13 +41,13 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
   const { caseId, item, timing } = input;
   const provinceCode = provinceOf(input.handlingRegion);
 
-  const store = proxyActivities<Activities>({
+  const store = proxyActivities<ProjectionActivities>({
     taskQueue: CASE_TASK_QUEUE,
     startToCloseTimeout: PROJECTION_TIMEOUT,
     retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
   });
   // Past the retry budget a province call fails, and the case waits for a person (rule 3).
-  const province = proxyActivities<Activities>({
+  const province = proxyActivities<ProvinceActivities>({
     taskQueue: provinceTaskQueue(provinceCode),
     startToCloseTimeout: timing.callTimeoutMs,
     scheduleToCloseTimeout: retryBudgetMs(timing),

@@ -1,7 +1,7 @@
 // POST /v1/cases and GET /v1/cases/:caseId. Workflows start on the real dev server and wait
 // there (no worker runs in api tests); afterAll terminates them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCaseEvent } from '../../db/cases.js';
+import { applyCaseEvent } from '../../db/projection.js';
 import type { CaseState } from '../../domain/case.js';
 import { caseWorkflowId } from '../../workflows/messages.js';
 import {
