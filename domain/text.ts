@@ -3,7 +3,6 @@
 // cannot be written would wedge the projection of a case for good. Tab, LF and CR stay allowed.
 // Pure, so the API, the protocol contract and tests share one rule.
 
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
 /** The problem with a string, or null when it may cross the boundary. */
