@@ -33,6 +33,11 @@ export interface MaterialsStore {
   put(source: Readable | AsyncIterable<Buffer>, opts: { maxBytes: number }): Promise<StoredMaterial>;
   read(sha256: string): Promise<Buffer>;
   exists(sha256: string): Promise<boolean>;
+  /**
+   * Deletes a blob unless it was (re)written at or after `olderThan` (an upload after that time
+   * still needs it); true when it was deleted. The caller makes sure no file row refers to it.
+   */
+  removeIfOlderThan(sha256: string, olderThan: Date): Promise<boolean>;
 }
 
 const HEAD_BYTES = 16;
@@ -90,6 +95,18 @@ export function createFilesystemStore(dir: string): MaterialsStore {
         return true;
       } catch {
         return false;
+      }
+    },
+    async removeIfOlderThan(sha256, olderThan) {
+      const file = pathOf(sha256);
+      try {
+        // A fresh upload renames its file into place, which gives it a new mtime.
+        if ((await fsp.stat(file)).mtime >= olderThan) return false;
+        await fsp.rm(file);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw e;
       }
     },
   };

@@ -2,6 +2,9 @@
 // (SQLite under .data/), PostgreSQL (embedded unless DATABASE_URL), migrations, the province
 // simulator (unless PROVINCES names real gateways), the worker and the api; then the URLs.
 // With TEMPORAL_ADDRESS / DATABASE_URL set, those are used instead of the embedded ones.
+// The embedded PostgreSQL is watched and restarted if it dies (dev/postgres.ts). Ctrl+C stops
+// everything in reverse order, each step bounded, the servers always last; a second Ctrl+C
+// kills the servers and exits at once.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/index.js';
@@ -9,9 +12,9 @@ import { loadSecrets } from '../config/secrets.js';
 import { migrate } from '../db/migrate.js';
 import { startSimulator } from '../simulator/server.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
-import { startEmbeddedPostgres } from './postgres.js';
-import { startSystem } from './system.js';
-import { startTemporalDevServer } from './temporal-server.js';
+import { startEmbeddedPostgres, watchEmbeddedPostgres } from '../dev/postgres.js';
+import { bounded, startSystem } from '../worker/system.js';
+import { startTemporalDevServer } from '../dev/temporal-server.js';
 
 const say = (line: string) => process.stdout.write(`[tongban] ${line}\n`);
 /** The servers' own chatter is left out unless it reports a problem. */
@@ -24,14 +27,35 @@ async function main() {
   const config = loadConfig();
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
   const secrets = loadSecrets(config);
-  const stops: (() => Promise<void>)[] = [];
+  // What to stop, in start order; stopped in reverse. Each step has a bound, so one that hangs
+  // (a server that already died, a worker waiting on a dead database) cannot block the rest.
+  const stops: { name: string; ms: number; stop: () => Promise<void> }[] = [];
+  // The servers' kill switches, for a forced exit.
+  const kills: (() => void)[] = [];
+  let stopping = false;
   const shutdown = async (code: number) => {
-    say('stopping…');
-    for (const stop of stops.reverse()) await stop().catch((e) => say(`while stopping: ${(e as Error).message}`));
+    if (stopping) return;
+    stopping = true;
+    say('stopping… (Ctrl+C again to force)');
+    for (const { name, ms, stop } of [...stops].reverse()) {
+      await bounded(name, ms, stop).catch((e: Error) => say(`while stopping: ${e.message}`));
+    }
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  const onSignal = () => {
+    if (!stopping) return void shutdown(0);
+    say('forced exit: killing the servers');
+    for (const kill of kills) {
+      try {
+        kill();
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     let temporalAddress: string;
@@ -48,7 +72,8 @@ async function main() {
         searchAttributes: { ...SEARCH_ATTRIBUTES },
         log: sayServer,
       });
-      stops.push(() => server.stop());
+      stops.push({ name: 'stopping the Temporal dev server', ms: 15_000, stop: () => server.stop() });
+      kills.push(() => server.kill());
       temporalAddress = server.address;
       temporalUi = server.uiUrl;
     }
@@ -59,7 +84,11 @@ async function main() {
     } else {
       say(`starting embedded PostgreSQL (${path.relative(process.cwd(), path.join(config.DATA_DIR, 'postgres'))})…`);
       const pg = await startEmbeddedPostgres({ dataDir: path.join(config.DATA_DIR, 'postgres'), port: config.EMBEDDED_PG_PORT, log: sayServer });
-      stops.push(() => pg.stop());
+      stops.push({ name: 'stopping PostgreSQL', ms: 25_000, stop: () => pg.stop() });
+      kills.push(() => pg.kill());
+      // Stopped before PostgreSQL (reverse order), so a shutdown is never mistaken for a crash.
+      const watchdog = watchEmbeddedPostgres(pg, { log: say });
+      stops.push({ name: 'stopping the PostgreSQL watchdog', ms: 1_000, stop: async () => watchdog.stop() });
       databaseUrl = pg.connectionString;
     }
     const applied = await migrate(databaseUrl, { log: say });
@@ -71,18 +100,20 @@ async function main() {
         provinces: secrets.provinces.map(({ code, secret }) => ({ code, secret })),
         port: config.SIMULATOR_PORT,
         reviewDelayMs: config.SIMULATOR_REVIEW_DELAY_MS,
+        // Its provinces' cases and event ids survive a restart of npm start.
+        stateFile: path.join(config.DATA_DIR, 'simulator', 'state.json'),
       });
-      stops.push(() => simulator.close());
+      stops.push({ name: 'closing the simulator', ms: 5_000, stop: () => simulator.close() });
       simulatorUrl = simulator.url;
     }
 
     const system = await startSystem({ config, secrets, temporalAddress, databaseUrl });
-    stops.push(() => system.stop());
+    stops.push({ name: 'stopping the worker and the api', ms: 40_000, stop: () => system.stop() });
 
     const api = system.apiUrl;
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     say(`API              ${api}/v1   (OpenAPI: ${api}/docs)`);
-    say(`health           ${api}/healthz  ${api}/readyz  ${api}/metrics`);
+    say(`health           ${api}/healthz  ${api}/readyz  ${system.metricsUrl ?? `${api}/metrics (needs a supervisor or manager token)`}`);
     say(`Temporal         ${temporalAddress}${temporalUi ? `   (Web UI: ${temporalUi})` : ''}`);
     say(`PostgreSQL       ${redactPassword(databaseUrl)}`);
     if (simulatorUrl) say(`simulator        ${simulatorUrl}   (provinces ${secrets.provinces.map((p) => p.code).join(', ')})`);

@@ -1,17 +1,17 @@
 // `npm run worker`: a worker process on its own, against TEMPORAL_ADDRESS.
-//  - WORKER_CASE_QUEUE=true (default): the case workflows and the projection; needs DATABASE_URL.
+//  - WORKER_CASE_QUEUE=true (default): the case workflows, the projection and the scheduled
+//    housekeeping (whose Temporal Schedule it creates or updates); needs DATABASE_URL.
 //  - WORKER_PROVINCES: the province queues to serve (default: every configured province).
 // A province hosting its own worker runs WORKER_CASE_QUEUE=false WORKER_PROVINCES=<its code>:
 // it needs its gateway's endpoint and secret and the materials store, but no database.
+// The wiring is worker/system.ts's, the same as `npm start` and the tests use.
 import pino from 'pino';
-import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { loadSecrets } from '../config/secrets.js';
 import { loggerOptions } from '../config/logger.js';
-import { createProjectionActivities, createProvinceActivities } from '../activities/index.js';
 import { createPool } from '../clients/postgres.js';
-import { createFilesystemStore } from '../materials/store.js';
-import { installTemporalRuntime, workerProvinces } from '../scripts/system.js';
+import { connectTemporalClient } from '../clients/temporal.js';
+import { buildActivities, connectWorker, ensureSweepSchedule, installTemporalRuntime, temporalAddressOf, workerProvinces } from './system.js';
 import { createWorkers, runWorkers } from './workers.js';
 
 async function main() {
@@ -23,22 +23,27 @@ async function main() {
   const secrets = loadSecrets(config);
   installTemporalRuntime(config.LOG_LEVEL);
   const pool = config.WORKER_CASE_QUEUE && config.DATABASE_URL ? createPool(config.DATABASE_URL, (err) => log.error({ err }, 'idle database client failed')) : null;
-  const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
-  const connection = await NativeConnection.connect({ address });
+  const address = temporalAddressOf(config);
+  const connection = await connectWorker(config, address);
   const provinces = workerProvinces(config, secrets);
+  const activities = buildActivities(config, secrets, pool);
   const workers = await createWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     keyring: secrets.payloadKeys,
-    caseQueue: pool ? { activities: createProjectionActivities({ pool, pii: { keyring: secrets.payloadKeys, hashKey: secrets.piiHashKey } }) } : undefined,
+    caseQueue: activities.caseQueue ? { activities: activities.caseQueue } : undefined,
     provinces,
-    provinceActivities: createProvinceActivities({
-      store: createFilesystemStore(config.MATERIALS_DIR),
-      provinces: secrets.provinces,
-      callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS,
-    }),
+    provinceActivities: activities.province,
     provinceRateLimit: config.PROVINCE_RATE_LIMIT,
   });
+  if (activities.caseQueue) {
+    const client = await connectTemporalClient({ address, namespace: config.TEMPORAL_NAMESPACE, keyring: secrets.payloadKeys, security: config });
+    try {
+      await ensureSweepSchedule(client, config);
+    } finally {
+      await client.connection.close();
+    }
+  }
   const stop = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -5,17 +5,20 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Keyring } from '../config/secrets.js';
 import { encryptedDataConverter } from '../crypto/payloadCodec.js';
-import type { ProjectionActivities, ProvinceActivities } from '../activities/index.js';
+import type { MaintenanceActivities, ProjectionActivities, ProvinceActivities } from '../activities/index.js';
 import { CASE_TASK_QUEUE, provinceTaskQueue } from '../workflows/messages.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** What the case queue runs besides the workflows: the projection and the scheduled housekeeping. */
+export type CaseQueueActivities = ProjectionActivities & MaintenanceActivities;
 
 export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   keyring: Keyring;
-  /** The case workflows and their projection activities; absent in a province-only worker. */
-  caseQueue?: { activities: ProjectionActivities };
+  /** The case workflows and their activities; absent in a province-only worker. */
+  caseQueue?: { activities: CaseQueueActivities };
   /** Province codes whose queues this process serves, with the gateway activities. */
   provinces: readonly string[];
   provinceActivities?: ProvinceActivities;

@@ -1,2 +1,3 @@
 // The single entry of the workflow bundle.
 export { caseWorkflow } from './caseWorkflow.js';
+export { sweepUnattachedFilesWorkflow } from './maintenance/sweepUnattachedFiles.js';

