@@ -1,37 +1,68 @@
 // tongban's side of the province gateway protocol (docs/province-protocol.md): signed,
-// idempotent HTTP calls. Transient failures (network, 5xx, 429) are thrown as plain errors so
-// Temporal retries them with backoff; a 4xx is final and becomes a non-retryable failure.
+// idempotent HTTP calls whose every answer is parsed with its schema from contracts/province.ts.
+// The failure kinds are what the case workflow acts on:
+//   - transient (network, timeout, 5xx, 408, 429): a plain Error, retried by Temporal with
+//     backoff; its message starts `province <code> unreachable:` or `province <code> answered <status>`;
+//   - a permanent refusal (any other 4xx): non-retryable `ProvinceRefused`, details
+//     `[{ status, reason, problemType }]`, so staff see the province's reason;
+//   - an answer that breaks the contract: non-retryable `ProvinceResponseInvalid`, naming the fields.
 import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
 import type { ProvinceEndpoint } from '../config/index.js';
+import { describeIssues, problemBodySchema } from '../contracts/province.js';
 import { signRequest } from '../crypto/signing.js';
 import { redactIdNumbers } from '../crypto/pii.js';
 
-/** Failure type of a province's final refusal (4xx): retrying the same request cannot help. */
-export const PROVINCE_REJECTED = 'ProvinceRejectedRequest';
+/** Failure type of a province's permanent refusal (a 4xx other than 408/429): retrying cannot help. */
+export const PROVINCE_REFUSED = 'ProvinceRefused';
+/** @deprecated the former name of PROVINCE_REFUSED. */
+export const PROVINCE_REJECTED = PROVINCE_REFUSED;
+/** Failure type of an answer that does not match the protocol's schema for the call. */
+export const PROVINCE_RESPONSE_INVALID = 'ProvinceResponseInvalid';
 /** Failure type when no gateway is configured for a province. */
 export const PROVINCE_UNKNOWN = 'ProvinceNotConfigured';
 
+/** The details of a `ProvinceRefused` failure. */
+export interface ProvinceRefusal {
+  status: number;
+  /** The province's problem detail (or title), identity numbers redacted. */
+  reason: string;
+  /** The province's problem `type`, when it sent one. */
+  problemType: string | null;
+}
+
 export interface ProvinceRequest {
   method: 'GET' | 'POST' | 'PUT';
-  /** Path below the province's base URL, e.g. `/cases`. */
+  /** Path below the province's base URL, with its query string, e.g. `/cases?caseId=…`. */
   path: string;
   json?: unknown;
   bytes?: Uint8Array;
   contentType?: string;
   idempotencyKey?: string;
   headers?: Record<string, string>;
+  /** Aborts the call (an activity's cancellation); the abort reason is rethrown as is. */
   signal?: AbortSignal;
   timeoutMs: number;
 }
 
+/** A non-2xx answer the caller wants to handle itself instead of the default classification. */
+export interface ProvinceAnswer {
+  status: number;
+  body: unknown;
+}
+
 export interface ProvinceGateway {
-  call<T>(provinceCode: string, req: ProvinceRequest): Promise<T>;
+  /**
+   * Sends the request and parses a 2xx answer with `schema`. `onStatus` may claim a non-2xx
+   * answer (return a value, or undefined to let the default classification apply).
+   */
+  call<S extends z.ZodType, R = never>(provinceCode: string, req: ProvinceRequest, schema: S, onStatus?: (answer: ProvinceAnswer) => R | undefined): Promise<z.output<S> | R>;
 }
 
 export function createProvinceGateway(endpoints: readonly ProvinceEndpoint[]): ProvinceGateway {
   const byCode = new Map(endpoints.map((e) => [e.code, e]));
   return {
-    async call<T>(provinceCode: string, req: ProvinceRequest): Promise<T> {
+    async call(provinceCode, req, schema, onStatus) {
       const endpoint = byCode.get(provinceCode);
       if (!endpoint) throw ApplicationFailure.nonRetryable(`no gateway configured for province ${provinceCode}`, PROVINCE_UNKNOWN);
       const url = new URL(endpoint.baseUrl.replace(/\/$/, '') + req.path);
@@ -44,32 +75,51 @@ export function createProvinceGateway(endpoints: readonly ProvinceEndpoint[]): P
       else if (req.contentType) headers['content-type'] = req.contentType;
       if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
       const timeout = AbortSignal.timeout(req.timeoutMs);
-      let res: Response;
+      const what = `${req.method} ${req.path}`;
+      let status: number;
+      let text: string;
       try {
-        res = await fetch(url, {
+        const res = await fetch(url, {
           method: req.method,
           headers,
           body,
           signal: req.signal ? AbortSignal.any([req.signal, timeout]) : timeout,
         });
+        status = res.status;
+        text = await res.text();
       } catch (e) {
-        throw new Error(`province ${provinceCode} unreachable: ${req.method} ${req.path}: ${(e as Error).message}`);
+        // Cancelled by the activity's owner: let the cancellation through untouched.
+        if (req.signal?.aborted) throw e;
+        throw new Error(`province ${provinceCode} unreachable: ${what}: ${(e as Error).message}`);
       }
-      const text = await res.text();
-      if (res.ok) return (text ? JSON.parse(text) : {}) as T;
-      const detail = redactIdNumbers(problemDetail(text)).slice(0, 500);
-      const message = `province ${provinceCode} answered ${res.status} to ${req.method} ${req.path}${detail ? `: ${detail}` : ''}`;
-      if (res.status >= 500 || res.status === 429 || res.status === 408) throw new Error(message);
-      throw ApplicationFailure.nonRetryable(message, PROVINCE_REJECTED, { status: res.status });
+
+      const json = parseJson(text);
+      if (status >= 200 && status < 300) {
+        const parsed = schema.safeParse(json.ok ? json.value : undefined);
+        if (parsed.success) return parsed.data;
+        const why = json.ok ? describeIssues(parsed.error) : 'the body is not JSON';
+        throw ApplicationFailure.nonRetryable(`province ${provinceCode} answered ${what} with an invalid body: ${why}`, PROVINCE_RESPONSE_INVALID, { status });
+      }
+
+      if (onStatus) {
+        const claimed = onStatus({ status, body: json.ok ? json.value : text });
+        if (claimed !== undefined) return claimed;
+      }
+      const problem = problemBodySchema.safeParse(json.ok ? json.value : undefined);
+      const reason = redactIdNumbers(problem.success ? (problem.data.detail ?? problem.data.title ?? '') : text).slice(0, 500);
+      const message = `province ${provinceCode} answered ${status} to ${what}${reason ? `: ${reason}` : ''}`;
+      if (status >= 500 || status === 429 || status === 408) throw new Error(message);
+      const refusal: ProvinceRefusal = { status, reason, problemType: problem.success ? (problem.data.type ?? null) : null };
+      throw ApplicationFailure.nonRetryable(message, PROVINCE_REFUSED, refusal);
     },
   };
 }
 
-function problemDetail(text: string): string {
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (text === '') return { ok: true, value: undefined };
   try {
-    const p = JSON.parse(text) as { detail?: unknown; title?: unknown };
-    return String(p.detail ?? p.title ?? '');
+    return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
-    return text;
+    return { ok: false };
   }
 }

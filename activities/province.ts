@@ -1,14 +1,34 @@
 // The province activities: every call tongban makes to a handling province's system, through the
-// signed gateway (activities/gateway.ts). They run on the per-province task queues and may run in
-// a province's own network, so they need no database. Idempotency keys arrive from the workflow,
-// derived from the case and the step, so every retry of a call carries the same key.
+// signed gateway (activities/gateway.ts), each answer parsed with its schema from
+// contracts/province.ts. They run on the per-province task queues and may run in a province's own
+// network, so they need no database. Idempotency keys arrive from the workflow, derived from the
+// case and the step, so every retry of a call carries the same key.
+//
+// While a call is in flight the activity heartbeats every second and the fetch listens to the
+// activity's cancellation signal: a withdrawal can cancel a call and wait until it has stopped.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ProvinceEndpoint } from '../config/index.js';
-import type { CaseInput, ProvinceEvent } from '../domain/case.js';
+import {
+  ALREADY_DECIDED_SLUG,
+  alreadyDecidedProblemSchema,
+  caseStatusResponseSchema,
+  createCaseResponseSchema,
+  findCaseResponseSchema,
+  licenceVerifyResponseSchema,
+  materialReceiptSchema,
+  problemBodySchema,
+  submitResponseSchema,
+  UNKNOWN_CASE_SLUG,
+  withdrawResponseSchema,
+  type CreateCaseRequest,
+  type ProvinceCaseStatusName,
+  type ProvinceEventMessage,
+} from '../contracts/province.js';
+import type { CaseInput } from '../domain/case.js';
 import type { MaterialsStore } from '../materials/store.js';
 import { MaterialNotFoundError } from '../materials/store.js';
-import { createProvinceGateway, type ProvinceGateway } from './gateway.js';
+import { createProvinceGateway, PROVINCE_RESPONSE_INVALID, type ProvinceGateway, type ProvinceRequest } from './gateway.js';
 
 /** What the province activities need: they may run in a province's own network, without our database. */
 export interface ProvinceDeps {
@@ -17,6 +37,8 @@ export interface ProvinceDeps {
   /** Per-attempt timeout of a province HTTP call. */
   callTimeoutMs: number;
   gateway?: ProvinceGateway;
+  /** How often a running call heartbeats, default 1000 ms. */
+  heartbeatIntervalMs?: number;
 }
 
 export interface ProvinceCall {
@@ -36,44 +58,71 @@ export interface ELicenceCheck {
 
 export interface ProvinceCaseStatus {
   provinceCaseId: string;
-  status: string;
-  events: Omit<ProvinceEvent, 'via'>[];
+  status: ProvinceCaseStatusName;
+  /** Every event the province sent (or should have), each checked to belong to the case. */
+  events: ProvinceEventMessage[];
+}
+
+/** A withdrawal's answer: done, or refused because the province has already decided. */
+export type WithdrawalResult = { status: 'withdrawn' } | { status: 'decided'; outcome: 'approved' | 'rejected' };
+
+/** The province's case for a tongban case, as a find-by-reference reports it. */
+export interface ProvinceCaseRef {
+  provinceCaseId: string;
+  status: ProvinceCaseStatusName;
 }
 
 export function createProvinceActivities(deps: ProvinceDeps) {
   const gateway = deps.gateway ?? createProvinceGateway(deps.provinces);
-  const call = <T>(provinceCode: string, req: Omit<Parameters<ProvinceGateway['call']>[1], 'timeoutMs' | 'signal'>) =>
-    gateway.call<T>(provinceCode, { ...req, timeoutMs: deps.callTimeoutMs, signal: Context.current().cancellationSignal });
+  const heartbeatMs = deps.heartbeatIntervalMs ?? 1000;
+
+  /** One gateway call with the activity's cancellation and a heartbeat while it runs. */
+  const call: ProvinceGateway['call'] = async (provinceCode, req, schema, onStatus) => {
+    const ctx = Context.current();
+    ctx.heartbeat();
+    const beat = setInterval(() => ctx.heartbeat(), heartbeatMs);
+    try {
+      const request: ProvinceRequest = { ...req, timeoutMs: deps.callTimeoutMs, signal: ctx.cancellationSignal };
+      return await gateway.call(provinceCode, request, schema, onStatus);
+    } finally {
+      clearInterval(beat);
+    }
+  };
+  const timeoutMs = deps.callTimeoutMs;
+  const casePath = (provinceCaseId: string) => `/cases/${encodeURIComponent(provinceCaseId)}`;
 
   return {
     async verifyELicence(args: { provinceCode: string; materialCode: string; licenceType: string; holderName: string; holderIdNumber: string; sha256: string }): Promise<ELicenceCheck> {
-      const res = await call<{ valid: boolean; licenceNumber?: string; issuer?: string; reason?: string }>(args.provinceCode, {
-        method: 'POST',
-        path: '/elicences/verify',
-        json: { licenceType: args.licenceType, holderIdNumber: args.holderIdNumber, holderName: args.holderName, sha256: args.sha256 },
-      });
-      return { materialCode: args.materialCode, licenceType: args.licenceType, valid: res.valid, licenceNumber: res.licenceNumber, issuer: res.issuer, reason: res.reason };
+      const res = await call(
+        args.provinceCode,
+        {
+          method: 'POST',
+          path: '/elicences/verify',
+          timeoutMs,
+          json: { licenceType: args.licenceType, holderIdNumber: args.holderIdNumber, holderName: args.holderName, sha256: args.sha256 },
+        },
+        licenceVerifyResponseSchema,
+      );
+      const base = { materialCode: args.materialCode, licenceType: args.licenceType };
+      return res.valid ? { ...base, valid: true, licenceNumber: res.licenceNumber, issuer: res.issuer } : { ...base, valid: false, reason: res.reason };
     },
 
     async createProvinceCase(args: ProvinceCall & { input: CaseInput }): Promise<{ provinceCaseId: string }> {
       const { input } = args;
-      return call(args.provinceCode, {
-        method: 'POST',
-        path: '/cases',
-        idempotencyKey: args.idempotencyKey,
-        json: {
-          caseId: input.caseId,
-          itemCode: input.item.code,
-          itemVersion: input.item.version,
-          receivingRegion: input.receivingRegion,
-          handlingRegion: input.handlingRegion,
-          channel: input.channel,
-          applicant: input.applicant,
-          materials: input.materials.map(({ materialCode, sha256, size, contentType }) => ({ materialCode, sha256, size, contentType })),
-          delivery: input.delivery,
-          callbackUrl: input.callbackUrl,
-        },
-      });
+      const body: CreateCaseRequest = {
+        caseId: input.caseId,
+        itemCode: input.item.code,
+        itemVersion: input.item.version,
+        receivingRegion: input.receivingRegion,
+        handlingRegion: input.handlingRegion,
+        channel: input.channel,
+        applicant: input.applicant,
+        materials: input.materials.map(({ materialCode, sha256, size, contentType }) => ({ materialCode, sha256, size, contentType })),
+        delivery: input.delivery,
+        callbackUrl: input.callbackUrl,
+      };
+      const res = await call(args.provinceCode, { method: 'POST', path: '/cases', timeoutMs, idempotencyKey: args.idempotencyKey, json: body }, createCaseResponseSchema);
+      return { provinceCaseId: res.provinceCaseId };
     },
 
     /** Reads the material from the content-addressed store and sends it; the hash is checked on both sides. */
@@ -85,33 +134,84 @@ export function createProvinceActivities(deps: ProvinceDeps) {
         if (e instanceof MaterialNotFoundError) throw ApplicationFailure.nonRetryable(e.message, 'MaterialMissing');
         throw e;
       }
-      return call(args.provinceCode, {
-        method: 'PUT',
-        path: `/cases/${encodeURIComponent(args.provinceCaseId)}/materials/${encodeURIComponent(args.materialCode)}`,
-        idempotencyKey: args.idempotencyKey,
-        bytes,
-        contentType: args.contentType,
-        headers: { 'x-content-sha256': args.sha256 },
-      });
+      const res = await call(
+        args.provinceCode,
+        {
+          method: 'PUT',
+          path: `${casePath(args.provinceCaseId)}/materials/${encodeURIComponent(args.materialCode)}`,
+          timeoutMs,
+          idempotencyKey: args.idempotencyKey,
+          bytes,
+          contentType: args.contentType,
+          headers: { 'x-content-sha256': args.sha256 },
+        },
+        materialReceiptSchema,
+      );
+      return { sha256: res.sha256, size: res.size };
     },
 
     async submitProvinceCase(args: ProvinceCall & { provinceCaseId: string }): Promise<{ status: string }> {
-      return call(args.provinceCode, { method: 'POST', path: `/cases/${encodeURIComponent(args.provinceCaseId)}/submit`, idempotencyKey: args.idempotencyKey, json: {} });
+      const res = await call(args.provinceCode, { method: 'POST', path: `${casePath(args.provinceCaseId)}/submit`, timeoutMs, idempotencyKey: args.idempotencyKey, json: {} }, submitResponseSchema);
+      return { status: res.status };
     },
 
-    async getProvinceCaseStatus(args: { provinceCode: string; provinceCaseId: string }): Promise<ProvinceCaseStatus> {
-      return call(args.provinceCode, { method: 'GET', path: `/cases/${encodeURIComponent(args.provinceCaseId)}` });
-    },
-
-    async withdrawProvinceCase(args: ProvinceCall & { provinceCaseId: string; reason: string }): Promise<{ status: string }> {
-      return call(args.provinceCode, {
-        method: 'POST',
-        path: `/cases/${encodeURIComponent(args.provinceCaseId)}/withdraw`,
-        idempotencyKey: args.idempotencyKey,
-        json: { reason: args.reason },
+    /** The status poll; the answer and every event in it must belong to this case. */
+    async getProvinceCaseStatus(args: { caseId: string; provinceCode: string; provinceCaseId: string }): Promise<ProvinceCaseStatus> {
+      const path = casePath(args.provinceCaseId);
+      const res = await call(args.provinceCode, { method: 'GET', path, timeoutMs }, caseStatusResponseSchema);
+      const wrong: string[] = [];
+      if (res.provinceCaseId !== args.provinceCaseId) wrong.push(`provinceCaseId: expected ${args.provinceCaseId}, got ${res.provinceCaseId}`);
+      if (res.caseId !== args.caseId) wrong.push(`caseId: expected ${args.caseId}, got ${res.caseId}`);
+      res.events.forEach((event, i) => {
+        if (event.caseId !== args.caseId) wrong.push(`events.${i}.caseId: expected ${args.caseId}, got ${event.caseId}`);
       });
+      if (wrong.length > 0) {
+        throw ApplicationFailure.nonRetryable(`province ${args.provinceCode} answered GET ${path} with events of another case: ${wrong.join('; ')}`, PROVINCE_RESPONSE_INVALID);
+      }
+      return { provinceCaseId: res.provinceCaseId, status: res.status, events: res.events };
+    },
+
+    /**
+     * Finds the province's case for a tongban case without creating one (a withdrawal whose
+     * create was cut short asks this); null when the province has no such case.
+     */
+    async findProvinceCase(args: { caseId: string; provinceCode: string }): Promise<ProvinceCaseRef | null> {
+      const res = await call(
+        args.provinceCode,
+        { method: 'GET', path: `/cases?caseId=${encodeURIComponent(args.caseId)}`, timeoutMs },
+        findCaseResponseSchema,
+        // Only the protocol's "no such case" means "none"; any other 404 (a wrong base URL, a
+        // gateway's own page) must not pass for an answer.
+        (answer) => (answer.status === 404 && isProblemOfType(answer.body, UNKNOWN_CASE_SLUG) ? null : undefined),
+      );
+      if (res === null) return null;
+      if (res.caseId !== args.caseId) {
+        throw ApplicationFailure.nonRetryable(`province ${args.provinceCode} answered the lookup of case ${args.caseId} with case ${res.caseId}`, PROVINCE_RESPONSE_INVALID);
+      }
+      return { provinceCaseId: res.provinceCaseId, status: res.status };
+    },
+
+    /** Withdraws the case, or reports the decision when the province has already made one (409 already-decided). */
+    async withdrawProvinceCase(args: ProvinceCall & { provinceCaseId: string; reason: string }): Promise<WithdrawalResult> {
+      return call(
+        args.provinceCode,
+        { method: 'POST', path: `${casePath(args.provinceCaseId)}/withdraw`, timeoutMs, idempotencyKey: args.idempotencyKey, json: { reason: args.reason } },
+        withdrawResponseSchema,
+        (answer): WithdrawalResult | undefined => {
+          if (answer.status !== 409) return undefined;
+          const decided = alreadyDecidedProblemSchema.safeParse(answer.body);
+          if (!decided.success || !isProblemOfType(answer.body, ALREADY_DECIDED_SLUG)) return undefined;
+          return { status: 'decided', outcome: decided.data.outcome };
+        },
+      );
     },
   };
 }
 
 export type ProvinceActivities = ReturnType<typeof createProvinceActivities>;
+
+/** A problem body whose `type` ends in `/<slug>`. */
+function isProblemOfType(body: unknown, slug: string): boolean {
+  const parsed = problemBodySchema.safeParse(body);
+  return parsed.success && (parsed.data.type?.endsWith(`/${slug}`) ?? false);
+}

@@ -1,16 +1,23 @@
-// Province callbacks (docs/province-protocol.md): a verified event is recorded once per
-// (province, eventId) and signalled to the case's workflow in the same breath. The row is
-// committed only after the signal went through, so a failed signal leaves no trace and the
-// province's retry is processed afresh; a duplicate is acknowledged and ignored.
+// Province callbacks (docs/province-protocol.md): a verified, validated event is recorded once per
+// (province, case, eventId) and signalled to the case's workflow; a duplicate is acknowledged and
+// ignored. The SQL lives in db/callbacks.ts; the event's shape in contracts/province.ts.
+//
+// Order of work, and why: no pooled database transaction may stay open across a Temporal call (a
+// slow or unreachable Temporal would otherwise pin connections and locks). So the row is inserted
+// and committed first, then the signal is sent, then the row is marked delivered. If the signal
+// fails, the row is deleted again (a failed signal leaves no row) and the province's retry is
+// processed afresh. Should that delete fail too, the row stays undelivered and a repeat of the
+// event is signalled again rather than answered "duplicate". A signal that may have arrived
+// although we saw an error is harmless: the workflow counts each eventId once.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { ProvinceEndpoint } from '../config/index.js';
+import type { ProvinceEventMessage } from '../contracts/province.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest, type SignatureProblem } from '../crypto/signing.js';
+import { forgetCallback, handlingRegionOf, markCallbackDelivered, recordCallback, type CallbackKey } from '../db/callbacks.js';
 import { provinceOf } from '../domain/regions.js';
 import { caseWorkflowId, provinceEventSignal } from '../workflows/messages.js';
-import { withTransaction } from './db.js';
 import { problem } from './problem.js';
-import type { ProvinceEventBody } from './schemas.js';
 
 const SIGNATURE_DETAIL: Record<SignatureProblem, string> = {
   missing: 'the request is not signed (X-Tongban-Timestamp and X-Tongban-Signature are required)',
@@ -47,31 +54,33 @@ export type CallbackResult = 'accepted' | 'duplicate' | 'closed';
 export async function receiveProvinceEvent(
   deps: { pool: pg.Pool; temporal: Client; signalTimeoutMs: number },
   regionCode: string,
-  event: ProvinceEventBody,
+  event: ProvinceEventMessage,
 ): Promise<CallbackResult> {
-  const { rows } = await deps.pool.query<{ handling_region: string }>(`SELECT handling_region FROM cases WHERE case_id = $1`, [event.caseId]);
-  const handling = rows[0]?.handling_region;
+  const handling = await handlingRegionOf(deps.pool, event.caseId);
   // A province may only report on the cases it handles.
   if (!handling || provinceOf(handling) !== regionCode) throw problem(404, `no case ${event.caseId} for province ${regionCode}`);
 
-  return withTransaction(deps.pool, async (client) => {
-    const inserted = await client.query(
-      `INSERT INTO province_callbacks (region_code, event_id, case_id, type) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING event_id`,
-      [regionCode, event.eventId, event.caseId, event.type],
+  const key: CallbackKey = { regionCode, caseId: event.caseId, eventId: event.eventId };
+  const seen = await recordCallback(deps.pool, key, event.type);
+  if (seen === 'delivered') return 'duplicate';
+  // 'new', or 'undelivered': an earlier delivery failed (or is still under way); signal again.
+
+  let result: CallbackResult = 'accepted';
+  try {
+    await deps.temporal.connection.withDeadline(Date.now() + deps.signalTimeoutMs, () =>
+      deps.temporal.workflow
+        .getHandle(caseWorkflowId(event.caseId))
+        .signal(provinceEventSignal, { eventId: event.eventId, type: event.type, at: event.at, data: event.data, via: 'callback' }),
     );
-    if (inserted.rowCount === 0) return 'duplicate';
-    try {
-      await deps.temporal.connection.withDeadline(Date.now() + deps.signalTimeoutMs, () =>
-        deps.temporal.workflow
-          .getHandle(caseWorkflowId(event.caseId))
-          .signal(provinceEventSignal, { eventId: event.eventId, type: event.type, at: event.at, data: event.data, via: 'callback' }),
-      );
-    } catch (e) {
-      // The case has ended (e.g. a late delivery receipt after staff confirmed it): there is
-      // nothing left to tell it, and the province should stop retrying. The event stays recorded.
-      if (e instanceof WorkflowNotFoundError) return 'closed';
-      throw Object.assign(problem(503, 'the event could not be delivered to the case; retry later'), { cause: e });
+  } catch (e) {
+    // The case has ended (e.g. a late delivery receipt after staff confirmed it): there is
+    // nothing left to tell it, and the province should stop retrying. The event stays recorded.
+    if (!(e instanceof WorkflowNotFoundError)) {
+      await forgetCallback(deps.pool, key).catch(() => undefined);
+      throw Object.assign(problem(503, 'the event could not be delivered to the case; retry later', { headers: { 'retry-after': '5' } }), { cause: e });
     }
-    return 'accepted';
-  });
+    result = 'closed';
+  }
+  await markCallbackDelivered(deps.pool, key);
+  return result;
 }

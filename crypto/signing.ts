@@ -1,17 +1,17 @@
-// Request signatures of the province gateway protocol (docs/province-protocol.md), both directions.
+// Request signatures of the province gateway protocol (docs/province-protocol.md), both
+// directions: HMAC-SHA256 over the canonical string that contracts/province.ts builds
+// (`signedString`), so the gateway, the simulator and the callback route sign the same bytes.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { MAX_CLOCK_SKEW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER, signedString } from '../contracts/province.js';
 
-export const TIMESTAMP_HEADER = 'x-tongban-timestamp';
-export const SIGNATURE_HEADER = 'x-tongban-signature';
-export const MAX_CLOCK_SKEW_SECONDS = 300;
+export { MAX_CLOCK_SKEW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER };
 
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
 function signatureOf(secret: string, timestamp: string, method: string, path: string, body: string | Uint8Array): string {
-  const payload = `${timestamp}.${method.toUpperCase()}.${path}.${sha256Hex(body)}`;
-  return `v1=${createHmac('sha256', secret).update(payload).digest('hex')}`;
+  return `v1=${createHmac('sha256', secret).update(signedString(timestamp, method, path, sha256Hex(body))).digest('hex')}`;
 }
 
 /** Headers to add to a request: `path` includes the query string; `body` is the exact bytes sent. */

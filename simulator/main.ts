@@ -4,6 +4,7 @@
 //   SIMULATOR_HOST              default 127.0.0.1
 //   SIMULATOR_PROVINCES         comma list, default 440000,510000,430000,330000
 //   SIMULATOR_REVIEW_DELAY_MS   time from submit to decision, default 1500
+//   SIMULATOR_STATE_FILE        keep the provinces' state in this file across restarts (default: memory only)
 import { startSimulator } from './server.js';
 
 const DEFAULT_PROVINCES = '440000,510000,430000,330000';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     host: process.env.SIMULATOR_HOST || '127.0.0.1',
     port: readNumber('SIMULATOR_PORT', 4100),
     reviewDelayMs: readNumber('SIMULATOR_REVIEW_DELAY_MS', 1500),
+    stateFile: process.env.SIMULATOR_STATE_FILE || undefined,
     logger: { level: process.env.LOG_LEVEL || 'info' },
   });
   console.log(`province simulator listening on ${simulator.url}`);

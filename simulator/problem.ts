@@ -17,13 +17,15 @@ export class ProblemError extends Error {
     readonly slug: string,
     readonly title: string,
     readonly detail: string,
+    /** Extension members (RFC 9457 §3.2), e.g. the decision of an `already-decided` 409. */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(`${status} ${title}: ${detail}`);
     this.name = 'ProblemError';
   }
 
-  toJSON(): ProblemDetails {
-    return { type: `${PROBLEM_TYPE_BASE}${this.slug}`, title: this.title, status: this.status, detail: this.detail };
+  toJSON(): ProblemDetails & Record<string, unknown> {
+    return { ...this.extensions, type: `${PROBLEM_TYPE_BASE}${this.slug}`, title: this.title, status: this.status, detail: this.detail };
   }
 }
 

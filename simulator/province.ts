@@ -1,53 +1,30 @@
 // The simulated handling authorities: per-province state and the case lifecycle of
 // docs/province-protocol.md (create → materials → submit → accepted → decision → delivery).
-// HTTP concerns (signatures, routing, status codes of the transport) live in server.ts.
-import { z } from 'zod';
+// Request and response shapes come from contracts/province.ts; HTTP concerns (signatures,
+// routing, status codes of the transport) live in server.ts, the state file in persistence.ts.
+//
+// Everything a restart must not forget is plain data here: the cases with their events, the
+// due time of each case's next step (rearmed on restore, so a review in progress completes) and
+// each case's queue of undelivered callbacks (resumed on restore, backoff included).
+import { randomBytes } from 'node:crypto';
+import {
+  ALREADY_DECIDED_SLUG,
+  DECIDED_OUTCOME,
+  UNKNOWN_CASE_SLUG,
+  type CreateCaseRequest,
+  type LicenceVerifyRequest,
+  type ProvinceCaseStatusName,
+} from '../contracts/province.js';
 import { sha256Hex } from '../crypto/signing.js';
-import { CHANNELS, type ProvinceEventType } from '../domain/case.js';
+import type { ProvinceEventType } from '../domain/case.js';
 import { ID_NUMBER_MESSAGES, idNumberProblem } from '../domain/idNumber.js';
-import { DELIVERY_METHODS } from '../domain/items.js';
 import { provinceOf } from '../domain/regions.js';
-import { deliverCallback } from './callbacks.js';
+import { deliverCallback, type CallbackRetryPolicy } from './callbacks.js';
 import { ProblemError } from './problem.js';
 import { resolveScenario, type Scenario, type ScenarioRule, type Subject } from './scenarios.js';
 import { Scheduler } from './scheduler.js';
 
-const sha256Field = z
-  .string()
-  .regex(/^[0-9a-fA-F]{64}$/, 'hex SHA-256')
-  .transform((hex) => hex.toLowerCase());
-
-export const createCaseSchema = z
-  .object({
-    caseId: z.string().min(1),
-    itemCode: z.string().min(1),
-    itemVersion: z.number().int().min(1),
-    receivingRegion: z.string().regex(/^\d{6}$/),
-    handlingRegion: z.string().regex(/^\d{6}$/),
-    channel: z.enum(CHANNELS),
-    applicant: z.object({ name: z.string().min(1), idNumber: z.string().min(1), phone: z.string().min(1) }),
-    materials: z.array(z.object({ materialCode: z.string().min(1), sha256: sha256Field, size: z.number().int().min(0), contentType: z.string().min(1) })),
-    delivery: z.object({ method: z.enum(DELIVERY_METHODS), address: z.string().min(1).optional() }),
-    callbackUrl: z.url({ protocol: /^https?$/ }),
-  })
-  .superRefine((body, ctx) => {
-    const codes = body.materials.map((m) => m.materialCode);
-    if (new Set(codes).size !== codes.length) ctx.addIssue({ code: 'custom', path: ['materials'], message: 'duplicate materialCode' });
-    if (body.delivery.method === 'mail' && !body.delivery.address) ctx.addIssue({ code: 'custom', path: ['delivery', 'address'], message: 'mail delivery needs an address' });
-  });
-export type CreateCaseRequest = z.infer<typeof createCaseSchema>;
-
-export const withdrawSchema = z.object({ reason: z.string().min(1) });
-
-export const licenceVerifySchema = z.object({
-  licenceType: z.string().min(1),
-  holderIdNumber: z.string().min(1),
-  holderName: z.string().min(1),
-  sha256: sha256Field,
-});
-export type LicenceVerifyRequest = z.infer<typeof licenceVerifySchema>;
-
-export type ProvinceCaseStatus = 'awaiting_materials' | 'reviewing' | 'approved' | 'rejected' | 'withdrawn' | 'delivered';
+export type ProvinceCaseStatus = ProvinceCaseStatusName;
 
 /** The body of a callback, and an entry of a status poll's `events`. */
 export interface ProvinceCallbackEvent {
@@ -87,24 +64,37 @@ export interface Outcome {
   replayed?: boolean;
 }
 
+/** The next step of a case's lifecycle and when it is due (epoch ms). */
+export interface DueStep {
+  action: 'decide' | 'mail' | 'receive';
+  at: number;
+}
+
+/** A callback waiting to be delivered; the first of a case's queue is the one being tried. */
+export interface QueuedCallback {
+  event: ProvinceCallbackEvent;
+  firstAttemptAt: number | null;
+  attemptsMade: number;
+}
+
 export interface SimCase {
   provinceCaseId: string;
   request: CreateCaseRequest;
   status: ProvinceCaseStatus;
   materials: Map<string, ReceivedMaterial>;
   events: ProvinceCallbackEvent[];
-  /** Callbacks of a case go out one after another, so they arrive in order unless one is given up. */
-  outbox: Promise<void>;
+  due: DueStep | null;
+  /** Callbacks go out one after another, so they arrive in order unless one is given up. */
+  outbox: QueuedCallback[];
+  trackingNumber: string | null;
 }
 
-interface StoredResponse {
+export interface StoredResponse {
   fingerprint: string;
   /** A repeat may answer with a different status than the first response (a material: 201, then 200). */
   replayStatus: number;
   body: unknown;
 }
-
-const DECIDED: readonly ProvinceCaseStatus[] = ['approved', 'rejected', 'delivered'];
 
 const REJECTION_REASONS = [
   '申请材料中的身份信息与电子证照库记录不一致，无法核实申请人身份',
@@ -112,7 +102,7 @@ const REJECTION_REASONS = [
 ];
 
 /** Everything `reset()` forgets; the id counters of `Province` continue. */
-class ProvinceState {
+export class ProvinceState {
   readonly cases = new Map<string, SimCase>();
   readonly idempotency = new Map<string, StoredResponse>();
   readonly requests: RecordedRequest[] = [];
@@ -120,12 +110,15 @@ class ProvinceState {
   scenario: Scenario = 'approve';
 }
 
+export interface ProvinceCounters {
+  cases: number;
+  certificates: number;
+  tracking: number;
+}
+
 export class Province {
   state = new ProvinceState();
-  private caseCounter = 0;
-  private eventCounter = 0;
-  private certificateCounter = 0;
-  private trackingCounter = 0;
+  counters: ProvinceCounters = { cases: 0, certificates: 0, tracking: 0 };
 
   constructor(
     readonly code: string,
@@ -138,20 +131,24 @@ export class Province {
   }
 
   nextCaseId(): string {
-    return `${this.code}-${pad(++this.caseCounter, 6)}`;
+    return `${this.code}-${pad(++this.counters.cases, 6)}`;
   }
 
+  /**
+   * Unique for good, not per process: time-ordered (13-digit epoch ms) plus 64 random bits, so
+   * ids made after a restart never repeat earlier ones, with or without a state file.
+   */
   nextEventId(): string {
-    return `${this.code}-evt-${pad(++this.eventCounter, 6)}`;
+    return `${this.code}-evt-${pad(Date.now(), 13)}-${randomBytes(8).toString('hex')}`;
   }
 
   nextCertificateId(): string {
-    return `${this.code}-cert-${pad(++this.certificateCounter, 6)}`;
+    return `${this.code}-cert-${pad(++this.counters.certificates, 6)}`;
   }
 
   /** A 13-digit domestic EMS-style number. */
   nextTrackingNumber(): string {
-    return `11${this.code.slice(0, 2)}${pad(++this.trackingCounter, 9)}`;
+    return `11${this.code.slice(0, 2)}${pad(++this.counters.tracking, 9)}`;
   }
 
   /** Counts requests per key; true for the 1st, 3rd, 5th … (the ones a flaky province fails). */
@@ -166,10 +163,10 @@ export interface SimulationOptions {
   reviewDelayMs: number;
   deliveryDelayMs: number;
   slowMs: number;
-  callbackRetries: number;
-  callbackBackoffMs: number;
-  callbackTimeoutMs: number;
+  callbackRetry: CallbackRetryPolicy;
   onCallbackGivenUp: (event: ProvinceCallbackEvent, url: string) => void;
+  /** Called after every change worth persisting. */
+  onChange: () => void;
 }
 
 export function subjectOfCase(request: CreateCaseRequest): Subject {
@@ -179,9 +176,11 @@ export function subjectOfCase(request: CreateCaseRequest): Subject {
 export class ProvinceSimulation {
   private scheduler = new Scheduler();
   private rules: ScenarioRule[] = [];
+  /** Cases whose callback queue is being worked on (one worker per case keeps the order). */
+  private readonly pumping = new Set<SimCase>();
 
   constructor(
-    private readonly provinces: ReadonlyMap<string, Province>,
+    readonly provinces: ReadonlyMap<string, Province>,
     private readonly options: SimulationOptions,
   ) {}
 
@@ -193,10 +192,16 @@ export class ProvinceSimulation {
 
   setScenario(code: string, scenario: Scenario): void {
     this.province(code).state.scenario = scenario;
+    this.options.onChange();
   }
 
   addRule(rule: ScenarioRule): void {
     this.rules.push({ match: { ...rule.match }, scenario: rule.scenario });
+    this.options.onChange();
+  }
+
+  get scenarioRules(): readonly ScenarioRule[] {
+    return this.rules;
   }
 
   scenarioFor(province: Province, subject: Subject): Scenario {
@@ -218,11 +223,24 @@ export class ProvinceSimulation {
     this.scheduler.dispose();
     this.scheduler = new Scheduler();
     this.rules = [];
+    this.pumping.clear();
     for (const province of this.provinces.values()) province.reset();
+    this.options.onChange();
   }
 
   dispose(): void {
     this.scheduler.dispose();
+  }
+
+  /** After restoring state: rearm every due step and resume every callback queue. */
+  resume(rules: readonly ScenarioRule[]): void {
+    this.rules = rules.map((rule) => ({ match: { ...rule.match }, scenario: rule.scenario }));
+    for (const province of this.provinces.values()) {
+      for (const simCase of province.state.cases.values()) {
+        this.arm(province, simCase);
+        this.pump(province, simCase);
+      }
+    }
   }
 
   /** Runs `run` once per idempotency key and answers repeats from the store; only successes are stored. */
@@ -235,14 +253,24 @@ export class ProvinceSimulation {
       return { status: stored.replayStatus, body: stored.body, replayed: true };
     }
     const outcome = run();
-    if (outcome.status < 300) province.state.idempotency.set(key, { fingerprint, replayStatus: outcome.replayStatus ?? outcome.status, body: outcome.body });
+    if (outcome.status < 300) {
+      province.state.idempotency.set(key, { fingerprint, replayStatus: outcome.replayStatus ?? outcome.status, body: outcome.body });
+      this.options.onChange();
+    }
     return { status: outcome.status, body: outcome.body };
   }
 
   caseOf(province: Province, provinceCaseId: string): SimCase {
     const found = province.state.cases.get(provinceCaseId);
-    if (!found) throw new ProblemError(404, 'unknown-case', 'Unknown case', `no case ${provinceCaseId} at province ${province.code}`);
+    if (!found) throw unknownCase(`no case ${provinceCaseId} at province ${province.code}`);
     return found;
+  }
+
+  /** `GET /cases?caseId=…`: the province's case for a tongban case id, without creating one. */
+  findCase(province: Province, caseId: string): Outcome {
+    const found = [...province.state.cases.values()].find((c) => c.request.caseId === caseId);
+    if (!found) throw unknownCase(`province ${province.code} has no case for ${caseId}`);
+    return { status: 200, body: { provinceCaseId: found.provinceCaseId, caseId, status: found.status } };
   }
 
   createCase(province: Province, request: CreateCaseRequest): Outcome {
@@ -255,9 +283,12 @@ export class ProvinceSimulation {
       status: 'awaiting_materials',
       materials: new Map(),
       events: [],
-      outbox: Promise.resolve(),
+      due: null,
+      outbox: [],
+      trackingNumber: null,
     };
     province.state.cases.set(simCase.provinceCaseId, simCase);
+    this.options.onChange();
     return { status: 201, body: { provinceCaseId: simCase.provinceCaseId, status: simCase.status } };
   }
 
@@ -273,6 +304,7 @@ export class ProvinceSimulation {
     requireOpen(simCase);
     const received: ReceivedMaterial = { materialCode, sha256: actual, size: bytes.length, receivedAt: new Date().toISOString() };
     simCase.materials.set(materialCode, received);
+    this.options.onChange();
     return { status: 201, body: received, replayStatus: 200 };
   }
 
@@ -282,15 +314,22 @@ export class ProvinceSimulation {
     if (missing.length > 0) throw new ProblemError(409, 'missing-materials', 'Materials missing', `missing materials: ${missing.join(', ')}`);
     simCase.status = 'reviewing';
     this.emit(province, simCase, 'case.accepted', { provinceCaseId: simCase.provinceCaseId });
-    this.scheduler.after(this.options.reviewDelayMs, () => this.decide(province, simCase));
+    this.schedule(province, simCase, 'decide', this.options.reviewDelayMs);
     return { status: 202, body: { status: simCase.status } };
   }
 
+  /** Withdraws an undecided case; a decided one is a 409 `already-decided` that carries the decision. */
   withdraw(simCase: SimCase): Outcome {
-    if (DECIDED.includes(simCase.status)) {
-      throw new ProblemError(409, 'already-decided', 'Already decided', `case ${simCase.provinceCaseId} is ${simCase.status}; it can no longer be withdrawn`);
+    const outcome = DECIDED_OUTCOME[simCase.status];
+    if (outcome) {
+      throw new ProblemError(409, ALREADY_DECIDED_SLUG, 'Already decided', `case ${simCase.provinceCaseId} is ${simCase.status}; it can no longer be withdrawn`, {
+        outcome,
+        caseStatus: simCase.status,
+      });
     }
     simCase.status = 'withdrawn';
+    simCase.due = null;
+    this.options.onChange();
     return { status: 200, body: { status: simCase.status } };
   }
 
@@ -306,6 +345,26 @@ export class ProvinceSimulation {
     return { status: 200, body: { valid: true, licenceNumber, issuer: `${province.name}电子证照库`, checkedAt: new Date().toISOString() } };
   }
 
+  /** Sets the case's next step `delayMs` from now; persisted, so a restart rearms it. */
+  private schedule(province: Province, simCase: SimCase, action: DueStep['action'], delayMs: number): void {
+    simCase.due = { action, at: Date.now() + delayMs };
+    this.options.onChange();
+    this.arm(province, simCase);
+  }
+
+  private arm(province: Province, simCase: SimCase): void {
+    const due = simCase.due;
+    if (!due) return;
+    this.scheduler.after(Math.max(0, due.at - Date.now()), () => {
+      if (simCase.due !== due) return; // withdrawn or replaced meanwhile
+      simCase.due = null;
+      if (due.action === 'decide') this.decide(province, simCase);
+      else if (due.action === 'mail') this.mail(province, simCase);
+      else this.receive(province, simCase);
+      this.options.onChange();
+    });
+  }
+
   private decide(province: Province, simCase: SimCase): void {
     if (simCase.status !== 'reviewing') return; // withdrawn meanwhile
     if (this.scenarioFor(province, subjectOfCase(simCase.request)) === 'reject') {
@@ -318,7 +377,7 @@ export class ProvinceSimulation {
     const data: Record<string, unknown> = { provinceCaseId: simCase.provinceCaseId };
     if (method === 'electronic') data.certificate = this.issueCertificate(province, simCase);
     this.emit(province, simCase, 'case.approved', data);
-    if (method === 'mail') this.scheduler.after(this.options.deliveryDelayMs, () => this.mail(province, simCase));
+    if (method === 'mail') this.schedule(province, simCase, 'mail', this.options.deliveryDelayMs);
   }
 
   private issueCertificate(province: Province, simCase: SimCase): Record<string, string> {
@@ -329,12 +388,14 @@ export class ProvinceSimulation {
   }
 
   private mail(province: Province, simCase: SimCase): void {
-    const trackingNumber = province.nextTrackingNumber();
-    this.emit(province, simCase, 'delivery.mailed', { trackingNumber });
-    this.scheduler.after(this.options.deliveryDelayMs, () => {
-      simCase.status = 'delivered';
-      this.emit(province, simCase, 'delivery.received', { trackingNumber, signedBy: simCase.request.applicant.name });
-    });
+    simCase.trackingNumber = province.nextTrackingNumber();
+    this.emit(province, simCase, 'delivery.mailed', { trackingNumber: simCase.trackingNumber });
+    this.schedule(province, simCase, 'receive', this.options.deliveryDelayMs);
+  }
+
+  private receive(province: Province, simCase: SimCase): void {
+    simCase.status = 'delivered';
+    this.emit(province, simCase, 'delivery.received', { trackingNumber: simCase.trackingNumber, signedBy: simCase.request.applicant.name });
   }
 
   /** Records the event (a status poll shows it) and queues its callback as the scenario says. */
@@ -342,29 +403,42 @@ export class ProvinceSimulation {
     const event: ProvinceCallbackEvent = { eventId: province.nextEventId(), caseId: simCase.request.caseId, type, at: new Date().toISOString(), data };
     simCase.events.push(event);
     const scenario = this.scenarioFor(province, subjectOfCase(simCase.request));
-    if (scenario === 'lost-callback') return;
-    const copies = scenario === 'duplicate-callback' ? 2 : 1;
-    // Bound now: after reset() a queued callback must see the disposed scheduler, not the new one.
-    const scheduler = this.scheduler;
-    for (let i = 0; i < copies; i++) {
-      simCase.outbox = simCase.outbox.then(() => this.sendCallback(province, simCase, event, scheduler));
+    if (scenario !== 'lost-callback') {
+      const copies = scenario === 'duplicate-callback' ? 2 : 1;
+      for (let i = 0; i < copies; i++) simCase.outbox.push({ event, firstAttemptAt: null, attemptsMade: 0 });
     }
+    this.options.onChange();
+    this.pump(province, simCase);
   }
 
-  private async sendCallback(province: Province, simCase: SimCase, event: ProvinceCallbackEvent, scheduler: Scheduler): Promise<void> {
+  /** Delivers the case's queued callbacks in order, each retried as the policy says. */
+  private pump(province: Province, simCase: SimCase): void {
+    if (simCase.outbox.length === 0 || this.pumping.has(simCase)) return;
+    this.pumping.add(simCase);
+    // Bound now: after reset() a queued callback must see the disposed scheduler, not the new one.
+    const scheduler = this.scheduler;
     const url = simCase.request.callbackUrl;
-    const delivered = await deliverCallback(
-      {
-        url,
-        secret: province.secret,
-        body: JSON.stringify(event),
-        retries: this.options.callbackRetries,
-        initialBackoffMs: this.options.callbackBackoffMs,
-        attemptTimeoutMs: this.options.callbackTimeoutMs,
-      },
-      scheduler,
-    );
-    if (!delivered && !scheduler.disposed) this.options.onCallbackGivenUp(event, url);
+    const work = async () => {
+      while (simCase.outbox.length > 0 && !scheduler.disposed) {
+        const item = simCase.outbox[0]!;
+        item.firstAttemptAt ??= Date.now();
+        const delivered = await deliverCallback(
+          { url, secret: province.secret, body: JSON.stringify(item.event), firstAttemptAt: item.firstAttemptAt, attemptsMade: item.attemptsMade },
+          this.options.callbackRetry,
+          scheduler,
+          (attemptsMade) => {
+            item.attemptsMade = attemptsMade;
+            this.options.onChange();
+          },
+        );
+        // Disposed (close or reset): the queue stays as it is, persisted for the next start.
+        if (scheduler.disposed) return;
+        if (!delivered) this.options.onCallbackGivenUp(item.event, url);
+        simCase.outbox.shift();
+        this.options.onChange();
+      }
+    };
+    void work().finally(() => this.pumping.delete(simCase));
   }
 }
 
@@ -372,6 +446,10 @@ function requireOpen(simCase: SimCase): void {
   if (simCase.status !== 'awaiting_materials') {
     throw new ProblemError(409, 'case-not-open', 'Case not open', `case ${simCase.provinceCaseId} is ${simCase.status}; materials and submission are closed`);
   }
+}
+
+function unknownCase(detail: string): ProblemError {
+  return new ProblemError(404, UNKNOWN_CASE_SLUG, 'Unknown case', detail);
 }
 
 function hashMismatch(detail: string): ProblemError {

@@ -1,26 +1,23 @@
 // The province simulator: one HTTP server playing several provinces' gateways, implementing the
-// province side of docs/province-protocol.md, plus the unsigned /_admin controls for tests.
+// province side of docs/province-protocol.md (requests parsed with contracts/province.ts), plus
+// the unsigned /_admin controls for tests. With `stateFile`, its state survives restarts
+// (simulator/persistence.ts).
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
+import { createCaseRequestSchema, findCaseQuerySchema, licenceVerifyRequestSchema, withdrawRequestSchema } from '../contracts/province.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sha256Hex, verifyRequest, type SignatureProblem } from '../crypto/signing.js';
 import { PROVINCES } from '../domain/regions.js';
+import { DEFAULT_CALLBACK_RETRY, type CallbackRetryPolicy } from './callbacks.js';
+import { StateFile, restoreInto, snapshotOf } from './persistence.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, parseJsonBody } from './problem.js';
-import {
-  Province,
-  ProvinceSimulation,
-  createCaseSchema,
-  licenceVerifySchema,
-  subjectOfCase,
-  withdrawSchema,
-  type Outcome,
-  type RecordedRequest,
-} from './province.js';
+import { Province, ProvinceSimulation, subjectOfCase, type Outcome, type RecordedRequest } from './province.js';
 import { scenarioRuleSchema, scenarioSchema, type Scenario, type ScenarioRule, type Subject } from './scenarios.js';
 
 export type { Scenario, ScenarioRule, RuleMatch } from './scenarios.js';
 export type { RecordedRequest, ProvinceCallbackEvent, CaseStatusBody, ProvinceCaseStatus } from './province.js';
 export { SCENARIOS } from './scenarios.js';
+export type { CallbackRetryPolicy } from './callbacks.js';
 
 export interface SimulatorOptions {
   provinces: { code: string; name?: string; secret: string }[];
@@ -34,8 +31,16 @@ export interface SimulatorOptions {
   deliveryDelayMs?: number;
   /** Extra latency in the 'slow' scenario, default 3000. */
   slowMs?: number;
-  /** Retries of a callback that did not get a 2xx, default 5, backoff from 200 ms doubling. */
-  callbackRetries?: number;
+  /**
+   * How a callback that did not get a 2xx is retried: backoff from 1 s doubling, capped at 10 min,
+   * for 24 h (DEFAULT_CALLBACK_RETRY in simulator/callbacks.ts); tests shorten it.
+   */
+  callbackRetry?: Partial<CallbackRetryPolicy>;
+  /**
+   * Keep the provinces' state in this file across restarts (npm start passes
+   * `<DATA_DIR>/simulator/state.json`); without it, state lives in memory only.
+   */
+  stateFile?: string;
   /** Fastify's logger option, default false. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -51,8 +56,6 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-const CALLBACK_BACKOFF_MS = 200;
-const CALLBACK_ATTEMPT_TIMEOUT_MS = 10_000;
 const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const SIGNATURE_DETAILS: Record<SignatureProblem, string> = {
@@ -80,14 +83,15 @@ interface Target {
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
   const provinces = buildProvinces(opts.provinces);
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
-  const simulation = new ProvinceSimulation(provinces, {
+  const stateFile = opts.stateFile ? new StateFile(opts.stateFile) : null;
+  const saved = stateFile?.load() ?? null;
+  const simulation: ProvinceSimulation = new ProvinceSimulation(provinces, {
     reviewDelayMs: opts.reviewDelayMs ?? 1500,
     deliveryDelayMs: opts.deliveryDelayMs ?? 1000,
     slowMs: opts.slowMs ?? 3000,
-    callbackRetries: opts.callbackRetries ?? 5,
-    callbackBackoffMs: CALLBACK_BACKOFF_MS,
-    callbackTimeoutMs: CALLBACK_ATTEMPT_TIMEOUT_MS,
+    callbackRetry: { ...DEFAULT_CALLBACK_RETRY, ...opts.callbackRetry },
     onCallbackGivenUp: (event, url) => app.log.warn({ eventId: event.eventId, caseId: event.caseId, url }, 'callback not delivered; giving up'),
+    onChange: () => stateFile?.schedule(() => snapshotOf(simulation)),
   });
 
   acceptRawBodies(app);
@@ -99,6 +103,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
   const url = `http://${urlHost(host)}:${(app.server.address() as AddressInfo).port}`;
+  // Resumed once listening: a rearmed review may call back at once.
+  if (saved) simulation.resume(restoreInto(provinces, saved));
 
   return {
     url,
@@ -110,6 +116,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     close: async () => {
       simulation.dispose();
       await app.close();
+      await stateFile?.close();
     },
   };
 }
@@ -137,7 +144,7 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
 
   scope.post<{ Params: CodeParams }>('/provinces/:code/cases', async (request, reply) => {
     const province = simulation.province(request.params.code);
-    const body = parseJsonBody(rawBody(request), createCaseSchema);
+    const body = parseJsonBody(rawBody(request), createCaseRequestSchema);
     const target = { subject: subjectOfCase(body), flakyKey: caseFlakyKey(body.caseId) };
     return respond(simulation, province, target, reply, () =>
       simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => simulation.createCase(province, body)),
@@ -166,9 +173,17 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
     const { province, target } = caseTarget(simulation, request.params);
     return respond(simulation, province, target, reply, () => {
       const simCase = simulation.caseOf(province, request.params.provinceCaseId);
-      parseJsonBody(rawBody(request), withdrawSchema);
+      parseJsonBody(rawBody(request), withdrawRequestSchema);
       return simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => simulation.withdraw(simCase));
     });
+  });
+
+  scope.get<{ Params: CodeParams }>('/provinces/:code/cases', async (request, reply) => {
+    const province = simulation.province(request.params.code);
+    const query = findCaseQuerySchema.safeParse(request.query);
+    if (!query.success) throw new ProblemError(400, 'malformed-query', 'Malformed query', z.prettifyError(query.error));
+    const target = { subject: { caseId: query.data.caseId }, flakyKey: caseFlakyKey(query.data.caseId) };
+    return respond(simulation, province, target, reply, () => simulation.findCase(province, query.data.caseId));
   });
 
   scope.get<{ Params: CaseParams }>('/provinces/:code/cases/:provinceCaseId', async (request, reply) => {
@@ -181,7 +196,7 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
 
   scope.post<{ Params: CodeParams }>('/provinces/:code/elicences/verify', async (request, reply) => {
     const province = simulation.province(request.params.code);
-    const body = parseJsonBody(rawBody(request), licenceVerifySchema);
+    const body = parseJsonBody(rawBody(request), licenceVerifyRequestSchema);
     const target = { subject: { applicantName: body.holderName }, flakyKey: `elicence:${body.holderIdNumber}` };
     return respond(simulation, province, target, reply, (scenario) => simulation.verifyLicence(province, body, scenario));
   });

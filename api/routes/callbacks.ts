@@ -1,12 +1,15 @@
 // POST /v1/province-callbacks/:regionCode — signed by the province, not by a staff token. The
 // signature covers the exact bytes sent, so this scope parses JSON itself and keeps the raw body.
+// The body is validated with the protocol's event schema (contracts/province.ts), `data` by the
+// event's type: a control character, an oversized field or a certificate without an issuer is a
+// 400 naming every bad field, and the case never hears of it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { PROVINCE_EVENT_TYPES } from '../../domain/case.js';
 import { checkSignature, findProvince, receiveProvinceEvent } from '../callbacks.js';
 import type { CallbackOutcome } from '../metrics.js';
 import { problem, problems } from '../problem.js';
-import { callbackAckSchema, provinceCallbackParams, provinceEventSchema } from '../schemas.js';
+import { callbackAckSchema, provinceCallbackParams, provinceEventSchema } from '../../contracts/province.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

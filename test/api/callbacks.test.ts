@@ -1,5 +1,6 @@
-// POST /v1/province-callbacks/:regionCode: signed by the province, deduplicated by event id, and
-// signalled to the case's workflow (which waits on the dev server; no worker runs here).
+// POST /v1/province-callbacks/:regionCode: signed by the province, validated by event type
+// (contracts/province.ts), deduplicated per (province, case, event id), and signalled to the
+// case's workflow (which waits on the dev server; no worker runs here).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseWorkflowId } from '../../workflows/messages.js';
@@ -21,9 +22,30 @@ function event(overrides: Record<string, unknown> = {}) {
   return JSON.stringify({ eventId: `510000-evt-${randomUUID()}`, caseId, type: 'case.accepted', at: new Date().toISOString(), data: { provinceCaseId: '510000-000001' }, ...overrides });
 }
 
-async function signalCount(): Promise<number> {
-  const history = await h.temporal.workflow.getHandle(caseWorkflowId(caseId)).fetchHistory();
+async function signalCount(id = caseId): Promise<number> {
+  const history = await h.temporal.workflow.getHandle(caseWorkflowId(id)).fetchHistory();
   return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+}
+
+async function callbackRows(eventId: string): Promise<{ case_id: string; delivered: boolean }[]> {
+  const { rows } = await h.pool.query<{ case_id: string; delivered: boolean }>(
+    `SELECT case_id, delivered_at IS NOT NULL AS delivered FROM province_callbacks WHERE region_code = '510000' AND event_id = $1 ORDER BY case_id`,
+    [eventId],
+  );
+  return rows;
+}
+
+/** Sends a properly signed but invalid event: the 400 must come from validation, and the case must not hear of it. */
+async function expectRefused(body: string, paths: string[]) {
+  const before = await signalCount();
+  const res = await h.app.inject(signedCallback('510000', body));
+  expect(res.statusCode).toBe(400);
+  expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+  expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path).sort()).toEqual([...paths].sort());
+  expect(await signalCount()).toBe(before);
+  const { status } = await h.temporal.workflow.getHandle(caseWorkflowId(caseId)).describe();
+  expect(status.name).toBe('RUNNING');
+  return res;
 }
 
 describe('province callbacks', () => {
@@ -97,6 +119,57 @@ describe('province callbacks', () => {
     expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path).sort()).toEqual(['at', 'caseId', 'type']);
   });
 
+  it('When a string of the event carries a NUL, then 400 naming each such field, and the case hears nothing', async () => {
+    const eventId = `510000-evt-${randomUUID()}`;
+    await expectRefused(event({ eventId, type: 'delivery.mailed', data: { trackingNumber: 'SF\u0000123' } }), ['data.trackingNumber']);
+    await expectRefused(event({ eventId: 'evt\u00001' }), ['eventId']);
+    expect(await callbackRows(eventId)).toEqual([]);
+  });
+
+  it('When a field is oversized, then 400 naming it', async () => {
+    await expectRefused(event({ type: 'case.rejected', data: { reasons: ['材料不全', '驳'.repeat(5000)] } }), ['data.reasons.1']);
+    await expectRefused(event({ eventId: `510000-evt-${'x'.repeat(200)}` }), ['eventId']);
+  });
+
+  it('When an approval carries a certificate without an issuer, then 400 naming data.certificate.issuer', async () => {
+    const certificate = { certificateId: 'c-1', sha256: 'a'.repeat(64), issuedAt: new Date().toISOString() };
+    await expectRefused(event({ type: 'case.approved', data: { certificate } }), ['data.certificate.issuer']);
+  });
+
+  it('When the type is unknown and a data field is bad too, then one 400 names both', async () => {
+    await expectRefused(event({ type: 'case.teleported' }), ['type']);
+    await expectRefused(event({ eventId: 'bad id', type: 'case.rejected', data: { reasons: [] } }), ['eventId', 'data.reasons']);
+  });
+
+  it('When a good event follows refused ones, then it is accepted and signalled', async () => {
+    await expectRefused(event({ type: 'case.approved', data: { certificate: { certificateId: 'c-2' } } }), [
+      'data.certificate.issuer',
+      'data.certificate.sha256',
+      'data.certificate.issuedAt',
+    ]);
+    const before = await signalCount();
+    const res = await h.app.inject(signedCallback('510000', event({ type: 'case.approved', data: { certificate: { certificateId: 'c-2', issuer: '四川省政务服务中心', sha256: 'b'.repeat(64), issuedAt: new Date().toISOString() } } })));
+    expect(res.statusCode).toBe(202);
+    expect(await signalCount()).toBe(before + 1);
+  });
+
+  it('When two cases get the same eventId, then both are accepted; a repeat for one case is a duplicate', async () => {
+    const clerk = await h.auth('clerk', '440100');
+    const other = (await submit(h, clerk, await pensionSubmission(h, clerk))).json<{ caseId: string }>().caseId;
+    const eventId = `510000-evt-shared-${randomUUID()}`;
+    const first = await h.app.inject(signedCallback('510000', event({ eventId })));
+    const second = await h.app.inject(signedCallback('510000', event({ eventId, caseId: other })));
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+    expect(await signalCount(other)).toBe(1);
+
+    const before = await signalCount(other);
+    const repeat = await h.app.inject(signedCallback('510000', event({ eventId, caseId: other })));
+    expect(repeat.statusCode).toBe(200);
+    expect(repeat.json()).toEqual({ accepted: true, duplicate: true });
+    expect(await signalCount(other)).toBe(before);
+    expect((await callbackRows(eventId)).map((r) => r.case_id).sort()).toEqual([caseId, other].sort());
+  });
+
   it('When the signal cannot be delivered, then it answers 503, records nothing, and the province’s retry is accepted', async () => {
     const broken = await createApiHarness({ pool: h.pool });
     await broken.temporal.connection.close();
@@ -108,8 +181,11 @@ describe('province callbacks', () => {
     } finally {
       await broken.app.close();
     }
+    const { eventId } = JSON.parse(body) as { eventId: string };
+    expect(await callbackRows(eventId)).toEqual([]);
     const retry = await h.app.inject(signedCallback('510000', body));
     expect(retry.statusCode).toBe(202);
+    expect(await callbackRows(eventId)).toEqual([{ case_id: caseId, delivered: true }]);
   });
 
   it('When an event arrives for a case whose workflow has ended, then it is acknowledged so the province stops retrying', async () => {
@@ -125,7 +201,8 @@ describe('province callbacks', () => {
   });
 
   it('When callbacks were processed, then the metrics count them by outcome', async () => {
-    const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+    // /metrics needs a supervisor's or manager's token unless served on its own port.
+    const metrics = await h.app.inject({ method: 'GET', url: '/metrics', headers: await h.auth('manager', '440000') });
     expect(metrics.body).toMatch(/tongban_province_callbacks_total\{region="510000",type="case.accepted",outcome="accepted"\} [1-9]/);
     expect(metrics.body).toMatch(/tongban_province_callbacks_total\{region="510000",type="case.approved",outcome="duplicate"\} 1/);
     expect(metrics.body).toMatch(/tongban_province_callbacks_total\{region="510000",type="unknown",outcome="unauthorized"\} [1-9]/);

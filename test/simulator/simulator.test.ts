@@ -1,8 +1,11 @@
 // The province simulator against docs/province-protocol.md: a real HTTP server, real signed
 // requests, and a local receiver that checks the signatures of the callbacks it gets.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex, signRequest, verifyRequest, type SignatureProblem } from '../../crypto/signing.js';
 import { startSimulator, type CaseStatusBody, type ProvinceCallbackEvent, type Simulator } from '../../simulator/server.js';
@@ -114,6 +117,7 @@ beforeAll(async () => {
     reviewDelayMs: 50,
     deliveryDelayMs: 50,
     slowMs: SLOW_MS,
+    callbackRetry: { initialBackoffMs: 200 },
   });
 });
 
@@ -383,7 +387,7 @@ describe('province simulator: decisions and callbacks', () => {
 
     expect(accepted?.event).toMatchObject({ caseId: c.caseId, data: { provinceCaseId: c.provinceCaseId } });
     expect(approved.event).toMatchObject({
-      eventId: expect.stringMatching(/^510000-evt-\d{6}$/),
+      eventId: expect.stringMatching(/^510000-evt-\d{13}-[0-9a-f]{16}$/),
       caseId: c.caseId,
       data: { provinceCaseId: c.provinceCaseId, certificate: { certificateId: expect.any(String), issuer: expect.any(String), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), issuedAt: expect.any(String) } },
     });
@@ -497,11 +501,21 @@ describe('province simulator: transport scenarios', () => {
 });
 
 describe('province simulator: withdrawal', () => {
-  it('When a decided case is withdrawn, then 409', async () => {
+  it('When a decided case is withdrawn, then 409 already-decided carrying the decision', async () => {
     const c = await submittedCase(SC);
     await waitForCallback(c, 'case.approved');
 
-    expectProblem(await withdraw(c), 409, 'already-decided');
+    const res = await withdraw(c);
+    expectProblem(res, 409, 'already-decided');
+    expect(res.body).toMatchObject({ outcome: 'approved', caseStatus: 'approved' });
+  });
+
+  it('When a rejected case is withdrawn, then the 409 says it was rejected', async () => {
+    sim.setScenario(SC, 'reject');
+    const c = await submittedCase(SC);
+    await waitForCallback(c, 'case.rejected');
+
+    expect((await withdraw(c)).body).toMatchObject({ outcome: 'rejected', caseStatus: 'rejected' });
   });
 
   it('When a case under review is withdrawn, then it is never decided', async () => {
@@ -581,5 +595,128 @@ describe('province simulator: admin API', () => {
   it('When a scenario is not one of the known ones, then 400', async () => {
     expectProblem(await admin('PUT', `/_admin/provinces/${GD}/scenario`, { scenario: 'explode' }), 400);
     expectProblem(await admin('PUT', '/_admin/provinces/999999/scenario', { scenario: 'down' }), 404);
+  });
+});
+
+describe('province simulator: finding a case by tongban case id', () => {
+  it('When the province has the case, then GET /cases?caseId= answers its provinceCaseId and status', async () => {
+    const c = await createCase(SC);
+    const res = await call(SC, 'GET', `/cases?caseId=${c.caseId}`);
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ provinceCaseId: c.provinceCaseId, caseId: c.caseId, status: 'awaiting_materials' });
+  });
+
+  it('When the province has no such case, then 404 unknown-case, and nothing is created', async () => {
+    const caseId = randomUUID();
+    expectProblem(await call(SC, 'GET', `/cases?caseId=${caseId}`), 404, 'unknown-case');
+    expectProblem(await call(SC, 'GET', '/cases?caseId=not-a-uuid'), 400);
+    expect(sim.requests(SC).map((r) => r.method)).toEqual(['GET', 'GET']);
+  });
+});
+
+describe('province simulator: events', () => {
+  it('When the status is polled, then every event names the case it belongs to', async () => {
+    const c = await submittedCase(SC);
+    const status = await waitForStatus(c, 'approved');
+
+    expect(status.events.map((e) => e.caseId)).toEqual([c.caseId, c.caseId]);
+  });
+
+  it('When a callback keeps failing, then the waits between attempts double up to the cap', async () => {
+    const capped = await startSimulator({
+      provinces: [{ code: SC, secret: SECRETS[SC]! }],
+      reviewDelayMs: 10_000,
+      callbackRetry: { initialBackoffMs: 50, maxBackoffMs: 200, giveUpAfterMs: 60_000 },
+    });
+    const times: number[] = [];
+    const failing = createServer((req, res) => {
+      times.push(Date.now());
+      req.resume();
+      res.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const body = { ...caseBody(SC), callbackUrl: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/v1/province-callbacks/${SC}` };
+      const res = await call<{ provinceCaseId: string }>(SC, 'POST', '/cases', { json: body, key: `${body.caseId}:create`, target: capped });
+      const c = { code: SC, caseId: body.caseId, provinceCaseId: res.body.provinceCaseId };
+      for (const material of MATERIALS) await upload(c, material, { target: capped });
+      await submit(c, capped);
+      await waitFor('seven attempts', () => times.length >= 7, 5000);
+
+      const gaps = times.slice(1, 7).map((t, i) => t - times[i]!);
+      // 50, 100, 200, then capped at 200 (timers fire late, never early).
+      expect(gaps[0]).toBeGreaterThanOrEqual(45);
+      expect(gaps[1]).toBeGreaterThanOrEqual(95);
+      expect(gaps[2]).toBeGreaterThanOrEqual(195);
+      for (const gap of gaps.slice(3)) {
+        expect(gap).toBeGreaterThanOrEqual(195);
+        expect(gap).toBeLessThan(400);
+      }
+    } finally {
+      await capped.close();
+      failing.closeAllConnections();
+      await new Promise((resolve) => failing.close(resolve));
+    }
+  });
+});
+
+describe('province simulator: state across restarts', () => {
+  it('When restarted on the same state file, then a case under review is still known, its review completes and event ids do not repeat', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tongban-sim-'));
+    const stateFile = path.join(dir, 'state.json');
+    const start = (port = 0) => startSimulator({ provinces: [{ code: SC, secret: SECRETS[SC]! }], port, reviewDelayMs: 400, callbackRetry: { initialBackoffMs: 50 }, stateFile });
+    try {
+      const first = await start();
+      const c = await createCaseOn(first);
+      expect((await submit(c, first)).status).toBe(202);
+      const acceptedId = (await caseStatus(c, first)).body.events[0]!.eventId;
+      await waitForCallback(c, 'case.accepted');
+      await first.close();
+      // The review's due time was persisted; the new simulator rearms it.
+      const second = await start();
+      try {
+        const polled = await caseStatus(c, second);
+        expect(polled.status).toBe(200);
+        expect(polled.body).toMatchObject({ provinceCaseId: c.provinceCaseId, caseId: c.caseId, status: 'reviewing' });
+        const approved = await waitForCallback(c, 'case.approved');
+        expect(approved.signatureProblem).toBeNull();
+        const done = await waitForStatus(c, 'approved', second);
+        expect(done.events.map((e) => e.eventId)).toEqual([acceptedId, approved.event.eventId]);
+        expect(approved.event.eventId).not.toBe(acceptedId);
+
+        // A new case continues the numbering instead of reusing the first one's id.
+        const next = await createCaseOn(second);
+        expect(next.provinceCaseId).not.toBe(c.provinceCaseId);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('When a callback was still undelivered at shutdown, then the restarted simulator delivers it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tongban-sim-'));
+    const stateFile = path.join(dir, 'state.json');
+    const start = () => startSimulator({ provinces: [{ code: SC, secret: SECRETS[SC]! }], reviewDelayMs: 10_000, callbackRetry: { initialBackoffMs: 100 }, stateFile });
+    try {
+      receiver.failuresLeft = 1_000;
+      const first = await start();
+      const c = await createCaseOn(first);
+      await submit(c, first);
+      await waitFor('a failed attempt', () => receiver.attempts.includes(c.caseId));
+      await first.close();
+      receiver.failuresLeft = 0;
+      const second = await start();
+      try {
+        const accepted = await waitForCallback(c, 'case.accepted');
+        expect(accepted.signatureProblem).toBeNull();
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

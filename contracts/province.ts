@@ -1,0 +1,253 @@
+// The province gateway protocol (docs/province-protocol.md) as one contract: every request,
+// response, callback event and status tongban and a province exchange is a zod schema here, and
+// one function builds the string both sides sign. The gateway (activities/gateway.ts,
+// activities/province.ts), the callback route (api/routes/callbacks.ts) and the simulator
+// (simulator/) all parse with these schemas, so the document, the client, the server and the
+// fake province cannot drift apart. Pure: no I/O, so workflow code may `import type` from it.
+import { z } from 'zod';
+import { CHANNELS, PROVINCE_EVENT_TYPES, type ProvinceEventType } from '../domain/case.js';
+import { DELIVERY_METHODS } from '../domain/items.js';
+import { controlCharProblem } from '../domain/text.js';
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+/** A string of `min`–`max` characters without NUL or other control characters (domain/text.ts). */
+export function text(max: number, min = 1) {
+  return z
+    .string()
+    .min(min, min === 1 ? 'must not be empty' : `must have at least ${min} characters`)
+    .max(max, `must have at most ${max} characters`)
+    .check(
+      z.superRefine((value, ctx) => {
+        const problem = controlCharProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+      }),
+    );
+}
+
+/** Lower-case hex SHA-256 (upper case is accepted and normalised). */
+export const sha256Schema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be a hex SHA-256 (64 hex digits)')
+  .transform((hex) => hex.toLowerCase());
+
+export const isoInstantSchema = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' });
+
+/** Six-digit GB/T 2260 region code. */
+export const regionCodeSchema = z.string().regex(/^\d{6}$/, 'must be a six-digit region code');
+
+/** A province's own id of a case; printable ASCII, so it can sit in a URL path. */
+export const provinceCaseIdSchema = z.string().regex(/^[\x21-\x7E]{1,64}$/, 'must be 1–64 printable ASCII characters');
+
+/** An event id: 1–128 printable ASCII characters (no spaces, no control characters). */
+export const eventIdSchema = z.string().regex(/^[\x21-\x7E]{1,128}$/, 'must be 1–128 printable ASCII characters');
+
+export const PROVINCE_CASE_STATUSES = ['awaiting_materials', 'reviewing', 'approved', 'rejected', 'withdrawn', 'delivered'] as const;
+export const provinceCaseStatusSchema = z.enum(PROVINCE_CASE_STATUSES);
+export type ProvinceCaseStatusName = z.infer<typeof provinceCaseStatusSchema>;
+
+/** The statuses after which a case can no longer be withdrawn, and the decision each stands for. */
+export const DECIDED_OUTCOME: Partial<Record<ProvinceCaseStatusName, 'approved' | 'rejected'>> = {
+  approved: 'approved',
+  delivered: 'approved',
+  rejected: 'rejected',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Signatures: the one string both directions sign
+
+export const TIMESTAMP_HEADER = 'x-tongban-timestamp';
+export const SIGNATURE_HEADER = 'x-tongban-signature';
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+/**
+ * The canonical string a request's signature covers:
+ * `<timestamp>.<METHOD>.<path with query>.<sha256 hex of the exact body bytes>`.
+ * crypto/signing.ts signs and verifies it with HMAC-SHA256; nothing else builds it.
+ */
+export function signedString(timestamp: string, method: string, pathWithQuery: string, bodySha256: string): string {
+  return `${timestamp}.${method.toUpperCase()}.${pathWithQuery}.${bodySha256}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problems (RFC 9457), the error bodies of both directions
+
+export const problemBodySchema = z.object({
+  type: z.string().max(500).optional(),
+  title: z.string().max(500).optional(),
+  status: z.number().int().optional(),
+  detail: z.string().max(5000).optional(),
+});
+export type ProblemBody = z.infer<typeof problemBodySchema>;
+
+/** The 409 a province answers to a withdrawal of a case it has already decided. */
+export const alreadyDecidedProblemSchema = problemBodySchema.extend({
+  outcome: z.enum(['approved', 'rejected']),
+  caseStatus: provinceCaseStatusSchema,
+});
+export type AlreadyDecidedProblem = z.infer<typeof alreadyDecidedProblemSchema>;
+export const ALREADY_DECIDED_SLUG = 'already-decided';
+/** The 404 problem type of a case the province does not have (`GET /cases?caseId=…` among others). */
+export const UNKNOWN_CASE_SLUG = 'unknown-case';
+
+// ---------------------------------------------------------------------------------------------
+// Outbound: tongban → province
+
+/** `POST /cases` */
+export const createCaseRequestSchema = z
+  .object({
+    caseId: z.uuid(),
+    itemCode: text(64),
+    itemVersion: z.number().int().min(1),
+    receivingRegion: regionCodeSchema,
+    handlingRegion: regionCodeSchema,
+    channel: z.enum(CHANNELS),
+    applicant: z.object({ name: text(100), idNumber: text(32), phone: text(32) }),
+    materials: z
+      .array(z.object({ materialCode: text(64), sha256: sha256Schema, size: z.number().int().min(0), contentType: text(100) }))
+      .max(100),
+    delivery: z.object({ method: z.enum(DELIVERY_METHODS), address: text(500).optional() }),
+    callbackUrl: z.url({ protocol: /^https?$/ }).max(2000),
+  })
+  .superRefine((body, ctx) => {
+    const codes = body.materials.map((m) => m.materialCode);
+    if (new Set(codes).size !== codes.length) ctx.addIssue({ code: 'custom', path: ['materials'], message: 'duplicate materialCode' });
+    if (body.delivery.method === 'mail' && !body.delivery.address) ctx.addIssue({ code: 'custom', path: ['delivery', 'address'], message: 'mail delivery needs an address' });
+  });
+export type CreateCaseRequest = z.infer<typeof createCaseRequestSchema>;
+
+/** `201` to `POST /cases` */
+export const createCaseResponseSchema = z.object({ provinceCaseId: provinceCaseIdSchema, status: provinceCaseStatusSchema });
+export type CreateCaseResponse = z.infer<typeof createCaseResponseSchema>;
+
+/** `201`/`200` to `PUT /cases/{provinceCaseId}/materials/{materialCode}` */
+export const materialReceiptSchema = z.object({ materialCode: text(64), sha256: sha256Schema, size: z.number().int().min(0), receivedAt: isoInstantSchema });
+export type MaterialReceipt = z.infer<typeof materialReceiptSchema>;
+
+/** `POST /cases/{provinceCaseId}/submit`: an empty object. */
+export const submitRequestSchema = z.object({});
+/** `202` to submit */
+export const submitResponseSchema = z.object({ status: provinceCaseStatusSchema });
+export type SubmitResponse = z.infer<typeof submitResponseSchema>;
+
+/** `POST /cases/{provinceCaseId}/withdraw` */
+export const withdrawRequestSchema = z.object({ reason: text(1000) });
+export type WithdrawRequest = z.infer<typeof withdrawRequestSchema>;
+/** `200` to withdraw */
+export const withdrawResponseSchema = z.object({ status: z.literal('withdrawn') });
+
+/** `GET /cases?caseId=…`: the province's case for a tongban case id (`404` when it has none). */
+export const findCaseQuerySchema = z.object({ caseId: z.uuid() });
+export const findCaseResponseSchema = z.object({ provinceCaseId: provinceCaseIdSchema, caseId: z.uuid(), status: provinceCaseStatusSchema });
+export type FindCaseResponse = z.infer<typeof findCaseResponseSchema>;
+
+/** `POST /elicences/verify` */
+export const licenceVerifyRequestSchema = z.object({
+  licenceType: text(64),
+  holderIdNumber: text(32),
+  holderName: text(100),
+  sha256: sha256Schema,
+});
+export type LicenceVerifyRequest = z.infer<typeof licenceVerifyRequestSchema>;
+/** `200` to verify: valid with the licence's particulars, or not valid with a reason. */
+export const licenceVerifyResponseSchema = z.discriminatedUnion('valid', [
+  z.object({ valid: z.literal(true), licenceNumber: text(128), issuer: text(200), checkedAt: isoInstantSchema }),
+  z.object({ valid: z.literal(false), reason: text(2000) }),
+]);
+export type LicenceVerifyResponse = z.infer<typeof licenceVerifyResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Events: callbacks (province → tongban) and the entries of a status poll
+
+export const certificateSchema = z.object({
+  certificateId: text(128),
+  issuer: text(200),
+  sha256: sha256Schema,
+  issuedAt: isoInstantSchema,
+});
+export type CertificateData = z.infer<typeof certificateSchema>;
+
+/** The `data` of each event type. Unknown fields are stripped: nothing unvetted reaches a case. */
+export const eventDataSchemas = {
+  'case.accepted': z.object({ provinceCaseId: provinceCaseIdSchema.optional() }),
+  'case.approved': z.object({ provinceCaseId: provinceCaseIdSchema.optional(), certificate: certificateSchema.optional() }),
+  'case.rejected': z.object({ provinceCaseId: provinceCaseIdSchema.optional(), reasons: z.array(text(1000)).min(1, 'must give at least one reason').max(20) }),
+  'delivery.mailed': z.object({ trackingNumber: text(64) }),
+  'delivery.received': z.object({ trackingNumber: text(64).optional(), signedBy: text(200).optional(), at: isoInstantSchema.optional() }),
+} satisfies Record<ProvinceEventType, z.ZodType>;
+
+export type ProvinceEventData = { [T in ProvinceEventType]: z.output<(typeof eventDataSchemas)[T]> };
+
+const eventEnvelopeSchema = z.object({
+  eventId: eventIdSchema,
+  caseId: z.uuid(),
+  type: z.enum(PROVINCE_EVENT_TYPES),
+  at: isoInstantSchema,
+  data: z.record(z.string(), z.unknown()),
+});
+
+/** A validated event: its `data` has the shape of its type. */
+export type ProvinceEventMessage = {
+  [T in ProvinceEventType]: { eventId: string; caseId: string; type: T; at: string; data: ProvinceEventData[T] };
+}[ProvinceEventType];
+
+function isEventType(value: unknown): value is ProvinceEventType {
+  return typeof value === 'string' && (PROVINCE_EVENT_TYPES as readonly string[]).includes(value);
+}
+
+/**
+ * A callback body or poll entry. The envelope and the type's `data` are checked in one pass, so
+ * one answer names every bad field (`eventId`, `data.certificate.issuer`, …); the result's data
+ * keeps only the fields its type defines.
+ */
+export const provinceEventSchema = eventEnvelopeSchema
+  .check(
+    z.superRefine(
+      (event, ctx) => {
+        const { type, data } = event as { type?: unknown; data?: unknown };
+        if (!isEventType(type) || typeof data !== 'object' || data === null || Array.isArray(data)) return;
+        const result = eventDataSchemas[type].safeParse(data);
+        if (result.success) return;
+        for (const issue of result.error.issues) {
+          ctx.addIssue({ code: 'custom', message: issue.message, path: ['data', ...issue.path], input: data });
+        }
+      },
+      // Run even when the envelope has issues of its own, so they are all reported at once.
+      { when: () => true },
+    ),
+  )
+  .transform((event): ProvinceEventMessage => {
+    // Validated above; parsing again yields the stripped data of this type.
+    const data: unknown = eventDataSchemas[event.type].parse(event.data);
+    return { ...event, data } as ProvinceEventMessage;
+  })
+  .meta({ id: 'ProvinceEvent', description: 'A province event; `data` depends on `type` (docs/province-protocol.md)' });
+export type ProvinceEventInput = z.input<typeof provinceEventSchema>;
+
+/** `GET /cases/{provinceCaseId}`: the case's status and every event the province sent (or should have). */
+export const caseStatusResponseSchema = z.object({
+  provinceCaseId: provinceCaseIdSchema,
+  caseId: z.uuid(),
+  status: provinceCaseStatusSchema,
+  events: z.array(provinceEventSchema).max(200),
+});
+export type CaseStatusResponse = z.infer<typeof caseStatusResponseSchema>;
+
+/** tongban's answer to a callback. */
+export const callbackAckSchema = z
+  .object({ accepted: z.literal(true), duplicate: z.boolean().optional(), caseClosed: z.boolean().optional() })
+  .meta({ id: 'CallbackAck' });
+export type CallbackAck = z.infer<typeof callbackAckSchema>;
+
+export const provinceCallbackParams = z.object({ regionCode: z.string().regex(/^\d{6}$/, 'must be a six-digit province code') });
+
+// ---------------------------------------------------------------------------------------------
+// Reading zod's verdict
+
+/** `path: message` per issue, e.g. `provinceCaseId: expected string`, for failure messages. */
+export function describeIssues(error: z.ZodError, max = 10): string {
+  const parts = error.issues.slice(0, max).map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(body)'}: ${issue.message}`);
+  if (error.issues.length > max) parts.push(`… ${error.issues.length - max} more`);
+  return parts.join('; ');
+}
