@@ -97,7 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(codecRoutes, { prefix: '/v1/codec' });
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', authenticate(secrets.jwtSecret));
+      v1.addHook('onRequest', authenticate(secrets.jwtSecret, config.TOKEN_MAX_AGE_SECONDS));
       await v1.register(fileRoutes);
       await v1.register(itemRoutes);
       await v1.register(caseRoutes, { updateTimeoutMs: deps.updateTimeoutMs ?? 15_000, startTimeoutMs: deps.startTimeoutMs ?? 10_000 });

@@ -1,6 +1,7 @@
 // Staff decisions on a running case (withdraw, retry a stuck step, confirm delivery) are Temporal
-// updates: the workflow's validator is the authority on whether the case allows it now, and its
-// rejection reaches the clerk as a 409 with the workflow's own words.
+// updates: domain/policy.ts decides who may ask (role and side of the case), the workflow's
+// validator decides whether the case allows it now, and its rejection reaches the clerk as a 409
+// with the workflow's own words.
 import {
   ApplicationFailure,
   WorkflowNotFoundError,
@@ -20,8 +21,9 @@ import {
   type StaffCommand,
 } from '../workflows/messages.js';
 import type { StaffClaims } from './auth.js';
-import { caseNotFound, findVisibleCase } from './caseReads.js';
-import { writeAudit } from './db.js';
+import { writeAudit } from '../db/audit.js';
+import type { CaseAction } from '../domain/policy.js';
+import { authorizeCaseAction, caseNotFound } from './caseReads.js';
 import { AppError, problem } from './problem.js';
 
 export interface CommandDeps {
@@ -43,6 +45,13 @@ export type CaseCommand =
   | { kind: 'retry'; reason: string }
   | { kind: 'confirmDelivery'; method: 'window' | 'mail'; note?: string };
 
+/** The policy action each command is (domain/policy.ts). */
+export const COMMAND_ACTION: Record<CaseCommand['kind'], CaseAction> = {
+  withdraw: 'case.withdraw',
+  retry: 'case.retry',
+  confirmDelivery: 'case.confirmDelivery',
+};
+
 const AUDIT_ACTION: Record<CaseCommand['kind'], string> = {
   withdraw: 'case.withdraw',
   retry: 'case.retry',
@@ -53,7 +62,7 @@ const AUDIT_ACTION: Record<CaseCommand['kind'], string> = {
 type Outcome = 'done' | 'rejected' | 'unanswered' | 'failed';
 
 export async function runCaseCommand(deps: CommandDeps, staff: StaffClaims, caseId: string, command: CaseCommand): Promise<CaseActionResult> {
-  const found = await findVisibleCase(deps.pool, staff, caseId);
+  const found = await authorizeCaseAction(deps.pool, staff, caseId, COMMAND_ACTION[command.kind]);
   if (found.status !== 'active') throw problem(409, `the case is already ${found.status}`, { slug: 'case-closed' });
 
   const audit = (outcome: Outcome) =>

@@ -1,9 +1,12 @@
 // Material uploads: the bytes go to the content-addressed store, a `files` row records who
 // uploaded what. The declared type must be an allowed material type and must match the file's
-// magic bytes, checked before a single byte is written.
+// magic bytes, checked before a single byte is written. An OFD must also be an OFD package (a ZIP
+// whose central directory has OFD.xml at its root, GB/T 33190), checked from the stream's tail
+// before the store keeps the file.
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
+import { insertFile } from '../db/files.js';
 import { MATERIAL_CONTENT_TYPES } from '../domain/items.js';
 import { MaterialTooLargeError, type MaterialsStore } from '../materials/store.js';
 import type { StaffClaims } from './auth.js';
@@ -34,11 +37,85 @@ export function detectContentType(head: Buffer): MaterialContentType | null {
   return MATERIAL_CONTENT_TYPES.find((t) => matchesSignature(t, head)) ?? null;
 }
 
+/** How much of an OFD's end is kept to find its central directory (a package's is a few KB). */
+export const OFD_TAIL_BYTES = 1024 * 1024;
+const EOCD_SIGNATURE = 0x06054b50;
+const CENTRAL_ENTRY_SIGNATURE = 0x02014b50;
+const EOCD_MIN = 22;
+
+/**
+ * Whether a ZIP's central directory names OFD.xml at the root. `tail` is the last bytes of the
+ * file and `fileSize` its whole size; the end-of-central-directory record (and the directory it
+ * points to) must lie within the tail. Returns a reason when it is not an OFD package.
+ */
+export function ofdPackageProblem(tail: Buffer, fileSize: number): string | null {
+  const tailStart = fileSize - tail.length;
+  let eocd = -1;
+  for (let i = tail.length - EOCD_MIN; i >= Math.max(0, tail.length - EOCD_MIN - 0xffff); i--) {
+    if (tail.readUInt32LE(i) === EOCD_SIGNATURE && i + EOCD_MIN + tail.readUInt16LE(i + 20) === tail.length) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) return 'is not a ZIP package (no end of central directory)';
+  const entries = tail.readUInt16LE(eocd + 10);
+  const cdSize = tail.readUInt32LE(eocd + 12);
+  const cdOffset = tail.readUInt32LE(eocd + 16);
+  if (cdOffset === 0xffffffff || entries === 0xffff) return 'is a ZIP64 package, which OFD does not use';
+  if (cdOffset + cdSize > tailStart + eocd || cdOffset < tailStart) return 'has a central directory that is not where its end record says';
+  let p = cdOffset - tailStart;
+  const end = p + cdSize;
+  for (let n = 0; n < entries; n++) {
+    if (p + 46 > end || tail.readUInt32LE(p) !== CENTRAL_ENTRY_SIGNATURE) return 'has a damaged central directory';
+    const nameLength = tail.readUInt16LE(p + 28);
+    const extraLength = tail.readUInt16LE(p + 30);
+    const commentLength = tail.readUInt16LE(p + 32);
+    if (p + 46 + nameLength > end) return 'has a damaged central directory';
+    if (tail.toString('utf8', p + 46, p + 46 + nameLength) === 'OFD.xml') return null;
+    p += 46 + nameLength + extraLength + commentLength;
+  }
+  return 'is a ZIP package without OFD.xml at its root, not an OFD document';
+}
+
 /**
  * Passes the bytes through once the head matches the declared type (or, when the client sent
- * none, once it shows one of the accepted types); throws 400/415 before anything is stored.
+ * none, once it shows one of the accepted types); throws 400/415 before anything is stored. For
+ * OFD it keeps the last OFD_TAIL_BYTES and checks the package at the end of the stream, so the
+ * store discards a refused file instead of keeping it.
  */
 async function* sniffed(source: AsyncIterable<Buffer>, declared: MaterialContentType | null, detected: (t: MaterialContentType) => void): AsyncGenerator<Buffer> {
+  let type: MaterialContentType | null = null;
+  let size = 0;
+  let tail: Buffer[] = [];
+  let tailLength = 0;
+  const keepTail = (chunk: Buffer) => {
+    size += chunk.length;
+    if (type !== 'application/ofd') return;
+    tail.push(chunk);
+    tailLength += chunk.length;
+    if (tailLength > 2 * OFD_TAIL_BYTES) {
+      const joined = Buffer.concat(tail);
+      tail = [joined.subarray(joined.length - OFD_TAIL_BYTES)];
+      tailLength = OFD_TAIL_BYTES;
+    }
+  };
+  const checkPackage = () => {
+    if (type !== 'application/ofd') return;
+    const joined = Buffer.concat(tail);
+    const problemText = ofdPackageProblem(joined.subarray(Math.max(0, joined.length - OFD_TAIL_BYTES)), size);
+    if (problemText) throw problem(415, `the file ${problemText}`, { errors: [{ path: 'file', message: problemText }] });
+  };
+  for await (const chunk of sniffedHead(source, declared, (t) => {
+    type = t;
+    detected(t);
+  })) {
+    keepTail(chunk);
+    yield chunk;
+  }
+  checkPackage();
+}
+
+async function* sniffedHead(source: AsyncIterable<Buffer>, declared: MaterialContentType | null, detected: (t: MaterialContentType) => void): AsyncGenerator<Buffer> {
   const check = (head: Buffer) => {
     const type = declared ? (matchesSignature(declared, head) ? declared : null) : detectContentType(head);
     if (!type) throw mismatch(declared);
@@ -114,10 +191,9 @@ export async function uploadFile(
   if (part.file.truncated) throw tooLarge(deps.maxBytes);
 
   const fileId = randomUUID();
-  await deps.pool.query(
-    `INSERT INTO files (file_id, sha256, size, content_type, file_name, uploaded_by, uploaded_region) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-    [fileId, stored.sha256, stored.size, contentType, part.filename || null, uploader.sub, uploader.region],
-  );
+  await insertFile(deps.pool, {
+    fileId, sha256: stored.sha256, size: stored.size, contentType, fileName: part.filename || null, uploadedBy: uploader.sub, uploadedRegion: uploader.region,
+  });
   return { fileId, sha256: stored.sha256, size: stored.size, contentType };
 }
 

@@ -1,17 +1,24 @@
-// Intake (收件): a validated submission becomes a case row, an idempotency record, an audit entry
-// and a running workflow — all or nothing. The database transaction stays open while the
-// workflow starts, so a failed start leaves nothing behind and the clerk retries with the same key.
-import { randomUUID } from 'node:crypto';
+// Intake (收件): a validated submission becomes an idempotency record, a running workflow, a case
+// row and an audit entry. The case id is derived from the Idempotency-Key, so a retry after any
+// failure (a lost answer, a failed commit, a start that timed out but happened) converges on the
+// same workflow instead of starting a second case; see submitCase for the steps.
+import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import { caseTiming, type Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
 import { sha256Hex } from '../crypto/signing.js';
-import { insertCase } from '../db/cases.js';
+import { writeAuditOnce } from '../db/audit.js';
+import { insertCase, lockCase } from '../db/cases.js';
+import { findFiles } from '../db/files.js';
+import { claimIntake, findIntake, type IntakeClaim, type IntakeRecord } from '../db/intake.js';
+import { withTransaction } from '../db/transaction.js';
 import type { CaseInput, CaseStage, CaseStatus, MaterialRef } from '../domain/case.js';
 import { findBuiltinItem } from '../domain/builtinItems.js';
 import { missingRequiredMaterials, type ItemDefinition } from '../domain/items.js';
+import { mayAct } from '../domain/policy.js';
 import { provinceOf, regionCovers } from '../domain/regions.js';
+import type { caseWorkflow } from '../workflows/index.js';
 import {
   CASE_STAGE_KEY,
   CASE_STATUS_KEY,
@@ -23,7 +30,6 @@ import {
   RECEIVING_REGION_KEY,
 } from '../workflows/messages.js';
 import type { StaffClaims } from './auth.js';
-import { withTransaction, writeAudit } from './db.js';
 import type { Metrics } from './metrics.js';
 import { problem, type FieldError } from './problem.js';
 import { IDEMPOTENCY_KEY, type CaseSubmission } from './schemas.js';
@@ -45,8 +51,6 @@ export interface IntakeResult {
   /** True when the answer repeats an earlier request with the same Idempotency-Key. */
   replayed: boolean;
 }
-
-const INTAKE_ROLES = new Set(['clerk', 'supervisor']);
 
 /** Keys sorted at every level, so the hash does not depend on the order a client wrote them in. */
 export function canonicalJson(value: unknown): string {
@@ -71,78 +75,76 @@ export function checkIdempotencyKey(key: string | string[] | undefined): string 
   return value;
 }
 
+/**
+ * The case id for an Idempotency-Key, per submitting staff member: a UUID (version nibble 5,
+ * RFC 4122 variant) made of the first 16 bytes of sha256("<sub>\n<key>"). Deterministic, so every
+ * retry of one submission, whatever became of the earlier attempts, names the same workflow.
+ */
+export function caseIdFor(staffSub: string, idempotencyKey: string): string {
+  const b = createHash('sha256').update(`${staffSub}\n${idempotencyKey}`, 'utf8').digest().subarray(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x50;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Takes a submission in, in three steps that never hold a database transaction open across a
+ * Temporal call and that any retry with the same key can repeat:
+ *   1. record the key with its request hash and the case id derived from it (committed);
+ *   2. start the workflow with that id ("already started" counts as started);
+ *   3. in one transaction, the case row (if absent) and the intake audit entry (once).
+ * A failure in 2 answers 503 and leaves only the key's row, which is what makes the retry converge
+ * on the same case; a failure in 3 leaves a running workflow whose projection writes the case row
+ * anyway, and the retry finishes 3.
+ */
 export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempotencyKey: string, body: CaseSubmission): Promise<IntakeResult> {
-  if (!INTAKE_ROLES.has(staff.role)) throw problem(403, `the role ${staff.role} may not submit cases`);
-  if (!regionCovers(staff.region, body.receivingRegion)) {
-    throw problem(403, `a token for region ${staff.region} may not take in cases for receiving region ${body.receivingRegion}`);
-  }
+  const allowed = mayAct(staff, 'case.submit', body);
+  if (!allowed.ok) throw problem(403, allowed.detail);
   const requestHash = sha256Hex(canonicalJson(body));
-  const earlier = await findIntake(deps.pool, idempotencyKey);
-  if (earlier) return answerRepeat(earlier, requestHash, staff);
+  let earlier = await findIntake(deps.pool, idempotencyKey);
+  if (earlier) checkRepeat(earlier, requestHash, staff);
+  // A repeat whose case row exists has nothing left to do.
+  if (earlier?.status && earlier.stage) return { caseId: earlier.caseId, status: earlier.status, stage: earlier.stage, replayed: true };
 
   const item = findBuiltinItem(body.itemCode);
   if (!item) throw problem(422, `no service item ${body.itemCode}`, { errors: [{ path: 'itemCode', message: 'is not a known service item' }] });
   const materials = await checkSubmission(deps, staff, item, body);
 
-  const input = caseInputOf(deps.config, staff, item, body, materials);
-  const claimed = await withTransaction(deps.pool, async (client) => {
-    const inserted = await client.query(
-      `INSERT INTO intake_requests (idempotency_key, request_hash, case_id, actor) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING case_id`,
-      [idempotencyKey, requestHash, input.caseId, staff.sub],
-    );
-    // A concurrent request with the same key won the race (and has committed: the insert
-    // waited for it); nothing was written here.
-    if (inserted.rowCount === 0) return false;
-    await insertCase(client, input, { keyring: deps.secrets.payloadKeys, hashKey: deps.secrets.piiHashKey });
-    await writeAudit(client, {
+  if (!earlier) {
+    const claim = { idempotencyKey, requestHash, caseId: caseIdFor(staff.sub, idempotencyKey), actor: staff.sub, submittedAt: new Date().toISOString() };
+    if (!(await claimIntake(deps.pool, claim))) {
+      // A concurrent request with the same key claimed it first (and has committed: the insert
+      // waited for it). Finish its work idempotently, as any retry would.
+      earlier = await findIntake(deps.pool, idempotencyKey);
+      if (!earlier) throw problem(503, 'the intake could not be recorded; retry with the same Idempotency-Key');
+      checkRepeat(earlier, requestHash, staff);
+    }
+  }
+  const claimed = earlier ?? (await findIntake(deps.pool, idempotencyKey));
+  if (!claimed) throw problem(503, 'the intake could not be recorded; retry with the same Idempotency-Key');
+
+  const input = caseInputOf(deps.config, staff, item, body, materials, claimed);
+  await startCaseWorkflow(deps, input);
+  const inserted = await withTransaction(deps.pool, async (client) => {
+    await lockCase(client, input.caseId);
+    const insertedRow = await insertCase(client, input, { keyring: deps.secrets.piiSealKeys, hashKey: deps.secrets.piiHashKey });
+    await writeAuditOnce(client, {
       actor: staff.sub, role: staff.role, region: staff.region, action: 'case.submit', caseId: input.caseId,
       detail: { itemCode: item.code, itemVersion: item.version, receivingRegion: input.receivingRegion, handlingRegion: input.handlingRegion },
     });
-    await startCaseWorkflow(deps, input);
-    return true;
+    return insertedRow;
   });
-  if (!claimed) {
-    const winner = await findIntake(deps.pool, idempotencyKey);
-    if (!winner) throw problem(503, 'the intake could not be recorded; retry with the same Idempotency-Key');
-    return answerRepeat(winner, requestHash, staff);
-  }
-  deps.metrics.casesSubmitted.inc({ item_code: item.code });
-  return { caseId: input.caseId, status: 'active', stage: 'intake', replayed: false };
+  if (inserted) deps.metrics.casesSubmitted.inc({ item_code: item.code });
+  const now = await findIntake(deps.pool, idempotencyKey);
+  return { caseId: input.caseId, status: now?.status ?? 'active', stage: now?.stage ?? 'intake', replayed: earlier !== null };
 }
 
-interface IntakeRecord {
-  requestHash: string;
-  caseId: string;
-  actor: string;
-  status: CaseStatus | null;
-  stage: CaseStage | null;
-}
-
-async function findIntake(pool: pg.Pool, key: string): Promise<IntakeRecord | null> {
-  const { rows } = await pool.query<{ request_hash: string; case_id: string; actor: string; status: CaseStatus | null; stage: CaseStage | null }>(
-    `SELECT r.request_hash, r.case_id, r.actor, c.status, c.stage
-       FROM intake_requests r LEFT JOIN cases c ON c.case_id = r.case_id
-      WHERE r.idempotency_key = $1`,
-    [key],
-  );
-  const row = rows[0];
-  return row ? { requestHash: row.request_hash, caseId: row.case_id, actor: row.actor, status: row.status, stage: row.stage } : null;
-}
-
-function answerRepeat(earlier: IntakeRecord, requestHash: string, staff: StaffClaims): IntakeResult {
-  // A key belongs to the clerk who used it first: another clerk's identical body is a different request.
+/** A key belongs to the staff member who used it first, for one body: anything else is 409. */
+function checkRepeat(earlier: IntakeRecord, requestHash: string, staff: StaffClaims): void {
   if (earlier.requestHash !== requestHash || earlier.actor !== staff.sub) {
     throw problem(409, 'this Idempotency-Key was already used for a different request', { slug: 'idempotency-key-reused' });
   }
-  return { caseId: earlier.caseId, status: earlier.status ?? 'active', stage: earlier.stage ?? 'intake', replayed: true };
-}
-
-interface FileRow {
-  file_id: string;
-  sha256: string;
-  size: string;
-  content_type: string;
-  uploaded_region: string;
 }
 
 /** Every semantic problem at once (一次性告知), or the materials enriched from the files table. */
@@ -155,13 +157,10 @@ async function checkSubmission(deps: IntakeDeps, staff: StaffClaims, item: ItemD
   const missing = missingRequiredMaterials(item, body.materials);
   if (missing.length) errors.push({ path: 'materials', message: `required materials missing: ${missing.join(', ')}` });
 
-  const { rows } = await deps.pool.query<FileRow>(
-    `SELECT file_id, sha256, size, content_type, uploaded_region FROM files WHERE file_id = ANY($1::uuid[])`,
-    [body.materials.map((m) => m.fileId)],
-  );
+  const rows = await findFiles(deps.pool, body.materials.map((m) => m.fileId));
   // A file uploaded outside the staff member's region is treated as absent: file ids must not
   // become a way to attach (or probe for) another region's uploads.
-  const files = new Map(rows.filter((f) => regionCovers(staff.region, f.uploaded_region)).map((f) => [f.file_id, f]));
+  const files = new Map(rows.filter((f) => regionCovers(staff.region, f.uploadedRegion)).map((f) => [f.fileId, f]));
   body.materials.forEach((m, i) => {
     if (!files.has(m.fileId)) errors.push({ path: `materials.${i}.fileId`, message: `no uploaded file ${m.fileId}` });
   });
@@ -177,13 +176,13 @@ async function checkSubmission(deps: IntakeDeps, staff: StaffClaims, item: ItemD
 
   return body.materials.map((m) => {
     const f = files.get(m.fileId)!;
-    return { materialCode: m.materialCode, fileId: m.fileId, sha256: f.sha256, size: Number(f.size), contentType: f.content_type };
+    return { materialCode: m.materialCode, fileId: m.fileId, sha256: f.sha256, size: f.size, contentType: f.contentType };
   });
 }
 
-function caseInputOf(config: Config, staff: StaffClaims, item: ItemDefinition, body: CaseSubmission, materials: MaterialRef[]): CaseInput {
+function caseInputOf(config: Config, staff: StaffClaims, item: ItemDefinition, body: CaseSubmission, materials: MaterialRef[], claim: IntakeClaim): CaseInput {
   return {
-    caseId: randomUUID(),
+    caseId: claim.caseId,
     item,
     applicant: { name: body.applicant.name, idNumber: body.applicant.idNumber, phone: body.applicant.phone },
     receivingRegion: body.receivingRegion,
@@ -191,7 +190,7 @@ function caseInputOf(config: Config, staff: StaffClaims, item: ItemDefinition, b
     channel: body.channel,
     materials,
     delivery: body.delivery.address ? { method: body.delivery.method, address: body.delivery.address } : { method: body.delivery.method },
-    submittedAt: new Date().toISOString(),
+    submittedAt: claim.submittedAt,
     submittedBy: { id: staff.sub, role: staff.role, region: staff.region },
     callbackUrl: `${config.PUBLIC_URL}/v1/province-callbacks/${provinceOf(body.handlingRegion)}`,
     timing: caseTiming(config),
@@ -202,7 +201,7 @@ async function startCaseWorkflow(deps: IntakeDeps, input: CaseInput): Promise<vo
   const deadline = Date.now() + (deps.startTimeoutMs ?? 10_000);
   try {
     await deps.temporal.connection.withDeadline(deadline, () =>
-      deps.temporal.workflow.start('caseWorkflow', {
+      deps.temporal.workflow.start<typeof caseWorkflow>('caseWorkflow', {
         taskQueue: CASE_TASK_QUEUE,
         workflowId: caseWorkflowId(input.caseId),
         args: [input],
@@ -219,6 +218,6 @@ async function startCaseWorkflow(deps: IntakeDeps, input: CaseInput): Promise<vo
     );
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) return;
-    throw Object.assign(problem(503, 'the case could not be started; nothing was recorded; retry with the same Idempotency-Key'), { cause: e });
+    throw Object.assign(problem(503, 'the case could not be started; retry with the same Idempotency-Key'), { cause: e });
   }
 }

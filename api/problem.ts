@@ -1,7 +1,10 @@
 // RFC 9457 problem details: the only error format of the API. Handlers throw AppError (usually
 // through problem()); one error handler turns it, schema validation errors, fastify's own 4xx
-// errors and anything unexpected into application/problem+json.
+// errors and anything unexpected into application/problem+json. An unreachable database is not
+// "unexpected": it answers 503 with Retry-After on every route (callbacks included, which the
+// province protocol says get 503), and the next request after the database returns succeeds.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../clients/postgres.js';
 import { hasZodFastifySchemaValidationErrors, type ZodFastifySchemaValidationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
@@ -28,6 +31,9 @@ const DEFAULTS: Record<number, { slug: string; title: string }> = {
   500: { slug: 'internal-error', title: 'Internal error' },
   503: { slug: 'unavailable', title: 'Service unavailable' },
 };
+
+/** Seconds a client should wait before retrying when the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 function defaultsFor(status: number) {
   return DEFAULTS[status] ?? (status >= 500 ? DEFAULTS[500]! : DEFAULTS[400]!);
@@ -118,6 +124,9 @@ function toAppError(error: FastifyError | Error): AppError {
     const code = (error as FastifyError).code;
     if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return problem(415, 'the request must be multipart/form-data');
     return problem(status, error.message);
+  }
+  if (isDatabaseUnavailable(error)) {
+    return problem(503, 'the database is unavailable; retry later', { headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } });
   }
   return problem(500, 'internal error');
 }

@@ -1,20 +1,36 @@
 // The API's contract in zod: request validation, response serialisation (a response carries only
 // the fields declared here) and the OpenAPI document at /docs all come from these schemas.
 import { z } from 'zod';
-import { CASE_STAGES, CASE_STATUSES, CHANNELS, PROVINCE_EVENT_TYPES } from '../domain/case.js';
+import { CASE_STAGES, CASE_STATUSES, CHANNELS } from '../domain/case.js';
 import { ID_NUMBER_MESSAGES, idNumberProblem } from '../domain/idNumber.js';
 import { DELIVERY_METHODS, MATERIAL_CONTENT_TYPES } from '../domain/items.js';
 import { isRegionCode } from '../domain/regions.js';
+import { controlCharProblem } from '../domain/text.js';
 
-export const regionCode = z
-  .string()
+/**
+ * Every string the API accepts goes through here: NUL and other control characters are refused
+ * (400 naming the field; domain/text.ts says why), checked before trimming so a control
+ * character at either end is refused, not silently cut.
+ */
+export function plainString() {
+  return z.string().superRefine((value, ctx) => {
+    const p = controlCharProblem(value);
+    if (p) ctx.addIssue({ code: 'custom', message: p, abort: true });
+  });
+}
+
+/** Trimmed text of `min` to `max` characters, free of control characters. */
+export function text(max: number, min = 1) {
+  return plainString().trim().min(min).max(max);
+}
+
+export const regionCode = plainString()
   .refine(isRegionCode, 'must be a six-digit administrative division code (GB/T 2260) of a known province')
   .meta({ description: 'Administrative division code (GB/T 2260)', example: '440100' });
 
-const itemCodeField = z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/, 'lower-case letters, digits and dashes');
+const itemCodeField = plainString().regex(/^[a-z0-9][a-z0-9-]{1,63}$/, 'lower-case letters, digits and dashes');
 
-const idNumber = z
-  .string()
+const idNumber = plainString()
   .trim()
   .toUpperCase()
   .superRefine((value, ctx) => {
@@ -25,8 +41,7 @@ const idNumber = z
 
 const MOBILE = /^1[3-9]\d{9}$/;
 const LANDLINE = /^0\d{2,3}-?\d{7,8}$/;
-const phone = z
-  .string()
+const phone = plainString()
   .trim()
   .refine((v) => MOBILE.test(v) || LANDLINE.test(v), 'must be a mainland mobile number (13800138000) or a landline with area code (020-12345678)')
   .meta({ description: 'Mainland mobile (13800138000) or landline with area code (020-12345678)' });
@@ -36,9 +51,9 @@ const phone = z
 
 export const caseSubmissionSchema = z
   .strictObject({
-    itemCode: z.string().min(1).max(64),
+    itemCode: text(64),
     applicant: z.strictObject({
-      name: z.string().trim().min(1).max(64),
+      name: text(64),
       idNumber,
       phone,
     }),
@@ -46,7 +61,7 @@ export const caseSubmissionSchema = z
     handlingRegion: regionCode,
     channel: z.enum(CHANNELS),
     materials: z
-      .array(z.strictObject({ materialCode: z.string().min(1).max(64), fileId: z.uuid() }))
+      .array(z.strictObject({ materialCode: text(64), fileId: z.uuid() }))
       .min(1)
       .max(50)
       .superRefine((materials, ctx) => {
@@ -59,7 +74,7 @@ export const caseSubmissionSchema = z
     delivery: z
       .strictObject({
         method: z.enum(DELIVERY_METHODS),
-        address: z.string().trim().min(5).max(200).optional(),
+        address: text(200, 5).optional(),
       })
       .superRefine((d, ctx) => {
         if (d.method === 'mail' && !d.address) ctx.addIssue({ code: 'custom', path: ['address'], message: 'is required when the method is mail' });
@@ -69,8 +84,7 @@ export const caseSubmissionSchema = z
 export type CaseSubmission = z.infer<typeof caseSubmissionSchema>;
 
 export const intakeHeadersSchema = z.looseObject({
-  'idempotency-key': z
-    .string()
+  'idempotency-key': plainString()
     .optional()
     .meta({ description: 'Required: 8–128 characters of [A-Za-z0-9_.:-]; a repeat with the same body returns the same case' }),
 });
@@ -79,10 +93,10 @@ export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 export const caseIdParams = z.object({ caseId: z.uuid() });
 
-const reason = z.string().trim().min(2).max(500);
+const reason = text(500, 2);
 export const staffCommandSchema = z.strictObject({ reason }).meta({ id: 'StaffCommand' });
 export const deliveryConfirmationSchema = z
-  .strictObject({ method: z.enum(['window', 'mail']), note: z.string().trim().min(1).max(500).optional() })
+  .strictObject({ method: z.enum(['window', 'mail']), note: text(500).optional() })
   .meta({ id: 'DeliveryConfirmation' });
 
 export interface ListCursor {
@@ -91,7 +105,15 @@ export interface ListCursor {
   caseId: string;
 }
 
-const cursorPayload = z.object({ t: z.string().regex(/^\d{1,19}$/), id: z.uuid() });
+/**
+ * 9999-12-31T23:59:59.999999Z in microseconds since the epoch. Cursors carry real submission
+ * instants; a larger `t` is not one this API issued, and would overflow the query's arithmetic.
+ */
+const MAX_CURSOR_MICROS = 253_402_300_799_999_999n;
+const cursorPayload = z.object({
+  t: z.string().regex(/^\d{1,19}$/).refine((t) => BigInt(t) <= MAX_CURSOR_MICROS),
+  id: z.uuid(),
+});
 
 export function encodeCursor(c: ListCursor): string {
   return Buffer.from(JSON.stringify({ t: c.submittedAtMicros, id: c.caseId })).toString('base64url');
@@ -114,8 +136,7 @@ export const caseListQuerySchema = z.strictObject({
   receivingRegion: regionCode.optional(),
   needsIntervention: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
+  cursor: plainString()
     .max(512)
     .transform((v, ctx) => {
       const c = decodeCursor(v);
@@ -130,20 +151,11 @@ export const caseListQuerySchema = z.strictObject({
 });
 export type CaseListQuery = z.infer<typeof caseListQuerySchema>;
 
-export const itemCodeParams = z.object({ code: z.string().min(1).max(64) });
+export const itemCodeParams = z.object({ code: text(64) });
 
-export const provinceCallbackParams = z.object({ regionCode: z.string().regex(/^\d{6}$/, 'must be a six-digit province code') });
-
-export const provinceEventSchema = z
-  .object({
-    eventId: z.string().min(1).max(128),
-    caseId: z.uuid(),
-    type: z.enum(PROVINCE_EVENT_TYPES),
-    at: z.iso.datetime({ offset: true }),
-    data: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: 'ProvinceEvent' });
-export type ProvinceEventBody = z.infer<typeof provinceEventSchema>;
+// The province callback's params, event and acknowledgement belong to the protocol contract.
+export { provinceCallbackParams, provinceEventSchema, callbackAckSchema } from '../contracts/province.js';
+export type { ProvinceEventInput as ProvinceEventBody } from '../contracts/province.js';
 
 // ---------------------------------------------------------------------------------------------
 // Responses
@@ -162,7 +174,16 @@ export const caseActionResultSchema = z
 
 const timestamp = z.string().meta({ format: 'date-time' });
 
-const interventionSchema = z.object({ step: z.string(), error: z.string(), since: z.string() });
+const interventionSchema = z.object({
+  step: z.string(),
+  kind: z.enum(['unreachable', 'refused', 'projection']).optional().meta({
+    description: 'unreachable: the province did not answer past the retry budget (retry later); refused: it answered with a final refusal (see reason); projection: tongban could not record the case',
+  }),
+  error: z.string(),
+  reason: z.string().optional().meta({ description: "The province's own reason for a refusal" }),
+  status: z.number().int().optional().meta({ description: 'HTTP status of a refusal' }),
+  since: z.string(),
+});
 const decisionSchema = z.object({ outcome: z.enum(['approved', 'rejected']), reasons: z.array(z.string()), at: z.string() });
 const certificateSchema = z.object({ certificateId: z.string(), issuer: z.string(), sha256: z.string(), issuedAt: z.string() });
 const deliveryStateSchema = z.object({
@@ -234,6 +255,3 @@ export const caseDetailSchema = z
   .meta({ id: 'CaseDetail' });
 export type CaseDetail = z.infer<typeof caseDetailSchema>;
 
-export const callbackAckSchema = z
-  .object({ accepted: z.literal(true), duplicate: z.boolean().optional(), caseClosed: z.boolean().optional() })
-  .meta({ id: 'CallbackAck' });

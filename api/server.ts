@@ -1,6 +1,8 @@
-// Listens. `startApi` serves an app built from resources the caller owns (scripts/system.ts,
+// Listens. `startApi` serves an app built from resources the caller owns (worker/system.ts,
 // tests); run directly (`npm run api`), this module creates those resources itself and closes
-// them on SIGINT/SIGTERM.
+// them on SIGINT/SIGTERM. With METRICS_PORT set, a second, tiny server serves only /metrics on
+// that port, so a scraper inside the network needs no token and the public port shows nothing.
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -13,17 +15,69 @@ import { buildApp, type AppDeps } from './app.js';
 export interface RunningApi {
   app: FastifyInstance;
   url: string;
+  /** `http://host:port/metrics` when METRICS_PORT is set; null otherwise (metrics need a token on the api). */
+  metricsUrl: string | null;
   /** Stops listening; the pool and the Temporal client stay open (the caller owns them). */
   close(): Promise<void>;
+}
+
+function urlOf(address: AddressInfo): string {
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost === '[::]' ? '[::1]' : shownHost}:${address.port}`;
+}
+
+/** Serves GET /metrics from the app's registry and 404 for anything else. */
+async function startMetricsServer(app: FastifyInstance, host: string, port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    app.metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': app.metrics.registry.contentType }).end(body),
+      (err: unknown) => {
+        app.log.error({ err }, 'metrics could not be collected');
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }
 
 export async function startApi(deps: AppDeps & { host: string; port: number }): Promise<RunningApi> {
   const { host, port, ...appDeps } = deps;
   const app = await buildApp(appDeps);
   await app.listen({ host, port });
-  const address = app.server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { app, url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`, close: () => app.close() };
+  const metricsPort = appDeps.config.METRICS_PORT;
+  let metrics: http.Server | null = null;
+  try {
+    if (metricsPort !== undefined) metrics = await startMetricsServer(app, host, metricsPort);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+  return {
+    app,
+    url: urlOf(app.server.address() as AddressInfo),
+    metricsUrl: metrics ? `${urlOf(metrics.address() as AddressInfo)}/metrics` : null,
+    async close() {
+      if (metrics) {
+        const server = metrics;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+      }
+      await app.close();
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -35,9 +89,10 @@ async function main(): Promise<void> {
     address: config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`,
     namespace: config.TEMPORAL_NAMESPACE,
     keyring: secrets.payloadKeys,
+    security: config,
   });
   const api = await startApi({ config, secrets, pool, temporal, host: config.HOST, port: config.PORT });
-  api.app.log.info(`tongban api on ${api.url} (docs at ${api.url}/docs)`);
+  api.app.log.info(`tongban api on ${api.url} (docs at ${api.url}/docs${api.metricsUrl ? `, metrics at ${api.metricsUrl}` : ''})`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,6 +1,7 @@
 // The environment, parsed once with zod. A wrong value stops the process with the variable's
 // name and what is wrong with it; nothing reads process.env anywhere else.
 import { z } from 'zod';
+import fs from 'node:fs';
 import path from 'node:path';
 
 const intFromEnv = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -28,6 +29,14 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_PORT: intFromEnv(8233),
   TEMPORAL_PORT: intFromEnv(7233),
+  /** Client certificate and key (PEM files) for mTLS; CA (PEM file) alone for server-verified TLS. */
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_CA: optionalString,
+  /** Overrides the TLS server name (SNI) checked against the server's certificate. */
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  /** An API key sent as a bearer token (Temporal Cloud); implies TLS. */
+  TEMPORAL_API_KEY: optionalString,
   DATABASE_URL: optionalString,
   EMBEDDED_PG_PORT: intFromEnv(54329),
 
@@ -36,6 +45,12 @@ const envSchema = z.object({
   PII_HASH_KEY: z.string().min(32, 'at least 32 characters').optional(),
   /** JSON {"activeKeyId": "k1", "keys": {"k1": "<base64 of 32 bytes>"}}. */
   PAYLOAD_KEYS: z.string().optional(),
+  /** Keyring (same JSON shape as PAYLOAD_KEYS) sealing personal-data columns in PostgreSQL; a key of its own. */
+  PII_SEAL_KEYS: z.string().optional(),
+  /** The longest a staff token may live (exp − iat) and the oldest its iat may be, in seconds. */
+  TOKEN_MAX_AGE_SECONDS: intFromEnv(12 * 3600, 60),
+  /** When set, /metrics is served only on this port (0: any free port); when unset, it needs a supervisor or manager token. */
+  METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
   /** JSON [{"code": "510000", "baseUrl": "https://…", "secret": "…"}]; defaults to the simulator. */
   PROVINCES: z.string().optional(),
 
@@ -53,10 +68,18 @@ const envSchema = z.object({
   STATUS_POLL_MAX_MS: intFromEnv(6 * 60 * 60_000, 100),
   /** Server-side limit of province activities per second, per province task queue. */
   PROVINCE_RATE_LIMIT: intFromEnv(20, 1),
+  /** Attempts of one projection write (a local activity) before the case is flagged for intervention. */
+  PROJECTION_RETRY_ATTEMPTS: intFromEnv(8, 1),
+  PROJECTION_RETRY_INITIAL_MS: intFromEnv(500, 1),
   /** Province task queues this worker polls (comma list); default: every configured province. */
   WORKER_PROVINCES: optionalString,
   /** Whether `npm run worker` runs the case workflows and the projection (needs DATABASE_URL). */
   WORKER_CASE_QUEUE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+
+  /** Uploaded files that no case references are deleted this long after their upload. */
+  UNATTACHED_FILE_TTL_HOURS: intFromEnv(24, 1),
+  /** How often the Temporal Schedule runs that sweep. */
+  FILE_SWEEP_INTERVAL_MINUTES: intFromEnv(60, 1),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -74,6 +97,24 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/** Temporal TLS files: cert and key come together, and every named file must be readable. */
+function temporalTlsProblems(env: Pick<Env, 'TEMPORAL_TLS_CERT' | 'TEMPORAL_TLS_KEY' | 'TEMPORAL_TLS_CA'>): string[] {
+  const problems: string[] = [];
+  if (env.TEMPORAL_TLS_CERT && !env.TEMPORAL_TLS_KEY) problems.push('TEMPORAL_TLS_KEY: required with TEMPORAL_TLS_CERT (mTLS needs both the certificate and its key)');
+  if (env.TEMPORAL_TLS_KEY && !env.TEMPORAL_TLS_CERT) problems.push('TEMPORAL_TLS_CERT: required with TEMPORAL_TLS_KEY (mTLS needs both the certificate and its key)');
+  for (const name of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA'] as const) {
+    const file = env[name];
+    if (!file) continue;
+    try {
+      if (!fs.statSync(file).isFile()) problems.push(`${name}: ${file} is not a file`);
+      else fs.accessSync(file, fs.constants.R_OK);
+    } catch (e) {
+      problems.push(`${name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  return problems;
 }
 
 function problemsOf(error: z.ZodError, prefix = ''): string[] {
@@ -98,10 +139,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     provinces = p.data;
   }
   if (rest.NODE_ENV === 'production') {
-    const missing: string[] = (['JWT_SECRET', 'PII_HASH_KEY', 'PAYLOAD_KEYS', 'DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((k) => !rest[k]);
+    const missing: string[] = (['JWT_SECRET', 'PII_HASH_KEY', 'PAYLOAD_KEYS', 'PII_SEAL_KEYS', 'DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((k) => !rest[k]);
     if (!provinces) missing.push('PROVINCES');
     if (missing.length) throw new ConfigError(missing.map((k) => `${k}: required when NODE_ENV=production`));
   }
+  const tlsProblems = temporalTlsProblems(rest);
+  if (tlsProblems.length) throw new ConfigError(tlsProblems);
   const dataDir = path.resolve(rest.DATA_DIR);
   return {
     ...rest,
@@ -121,5 +164,7 @@ export function caseTiming(config: Config) {
     callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS,
     statusPollAfterMs: config.STATUS_POLL_AFTER_MS,
     statusPollMaxMs: Math.max(config.STATUS_POLL_MAX_MS, config.STATUS_POLL_AFTER_MS),
+    projectionRetryAttempts: config.PROJECTION_RETRY_ATTEMPTS,
+    projectionRetryInitialMs: config.PROJECTION_RETRY_INITIAL_MS,
   };
 }

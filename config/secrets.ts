@@ -17,7 +17,13 @@ export interface Keyring {
 export interface Secrets {
   jwtSecret: string;
   piiHashKey: string;
+  /** Seals Temporal payloads (the codec); held by the worker, the api and the codec endpoint. */
   payloadKeys: Keyring;
+  /**
+   * Seals personal-data columns in PostgreSQL (db/cases.ts). A key of its own, so a holder of the
+   * payload keys (e.g. a Temporal codec operator) cannot open the database's sealed columns.
+   */
+  piiSealKeys: Keyring;
   provinces: ProvinceEndpoint[];
 }
 
@@ -42,17 +48,33 @@ interface DevSecretsFile {
   jwtSecret: string;
   piiHashKey: string;
   payloadKeys: { activeKeyId: string; keys: Record<string, string> };
+  piiSealKeys: { activeKeyId: string; keys: Record<string, string> };
   provinceSecrets: Record<string, string>;
 }
+
+const devKeyring = (id: string) => ({ activeKeyId: id, keys: { [id]: randomBytes(32).toString('base64') } });
 
 function generateDevSecrets(): DevSecretsFile {
   const token = () => randomBytes(32).toString('base64url');
   return {
     jwtSecret: token(),
     piiHashKey: token(),
-    payloadKeys: { activeKeyId: 'dev-1', keys: { 'dev-1': randomBytes(32).toString('base64') } },
+    payloadKeys: devKeyring('dev-1'),
+    piiSealKeys: devKeyring('dev-pii-1'),
     provinceSecrets: Object.fromEntries(DEV_PROVINCES.map((c) => [c, token()])),
   };
+}
+
+/**
+ * Writes the file whole or not at all (a temporary file renamed over it), mode 0600. Two
+ * processes upgrading at once may each write; the rename makes one of them win and the other
+ * read the winner's keys on its next start.
+ */
+function writeSecretsFile(file: string, content: DevSecretsFile): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(content, null, 2), { mode: 0o600, flag: 'wx' });
+  fs.chmodSync(tmp, 0o600);
+  fs.renameSync(tmp, file);
 }
 
 /** Reads DATA_DIR/keys/dev-secrets.json, creating it on first run (race-safe: first writer wins). */
@@ -66,17 +88,24 @@ export function devSecretsFile(dataDir: string): DevSecretsFile {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as DevSecretsFile;
+  const content = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DevSecretsFile>;
+  // Files written before a key existed get that key generated and added, nothing else changed.
+  if (!content.piiSealKeys) {
+    writeSecretsFile(file, { ...(content as DevSecretsFile), piiSealKeys: devKeyring('dev-pii-1') });
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as DevSecretsFile;
+  }
+  return content as DevSecretsFile;
 }
 
 export function loadSecrets(config: Config): Secrets {
-  const needsDev = !config.JWT_SECRET || !config.PII_HASH_KEY || !config.PAYLOAD_KEYS || !config.provinces;
+  const needsDev = !config.JWT_SECRET || !config.PII_HASH_KEY || !config.PAYLOAD_KEYS || !config.PII_SEAL_KEYS || !config.provinces;
   const dev = needsDev ? devSecretsFile(config.DATA_DIR) : null;
   const simulatorUrl = `http://127.0.0.1:${config.SIMULATOR_PORT}`;
   return {
     jwtSecret: config.JWT_SECRET ?? dev!.jwtSecret,
     piiHashKey: config.PII_HASH_KEY ?? dev!.piiHashKey,
     payloadKeys: parseKeyring(config.PAYLOAD_KEYS ?? JSON.stringify(dev!.payloadKeys)),
+    piiSealKeys: parseKeyring(config.PII_SEAL_KEYS ?? JSON.stringify(dev!.piiSealKeys), 'PII_SEAL_KEYS'),
     provinces:
       config.provinces ??
       DEV_PROVINCES.map((code) => ({ code, baseUrl: `${simulatorUrl}/provinces/${code}`, secret: dev!.provinceSecrets[code]! })),

@@ -8,16 +8,28 @@ import { sealText } from '../crypto/aead.js';
 import { lookupHash } from '../crypto/pii.js';
 
 export interface PiiKeys {
+  /**
+   * The keyring that seals personal-data columns: Secrets.piiSealKeys (PII_SEAL_KEYS), never the
+   * Temporal payload keys, so holding one does not open the other.
+   */
   keyring: Keyring;
   hashKey: string;
 }
 
 export type Queryable = Pool | PoolClient;
 
-/** Inserts the case row and its materials unless they exist. */
-export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys): Promise<void> {
+/**
+ * Serialises writers of one case's intake rows until the transaction ends (intake retries and the
+ * projection activity may race on the same case).
+ */
+export async function lockCase(db: Queryable, caseId: string): Promise<void> {
+  await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`case:${caseId}`]);
+}
+
+/** Inserts the case row and its materials unless they exist; true when this call inserted the case row. */
+export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys): Promise<boolean> {
   const { applicant, item } = input;
-  await db.query(
+  const inserted = await db.query(
     `INSERT INTO cases (case_id, item_code, item_version, item_name, receiving_region, handling_region, channel,
        stage, status, applicant_name_masked, applicant_name_sealed, id_number_hash, id_number_masked, id_number_sealed,
        phone_masked, phone_sealed, delivery_method, delivery_address_sealed, delivery, promised_days, statutory_days,
@@ -41,4 +53,5 @@ export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys)
       [input.caseId, m.materialCode, m.fileId, m.sha256, m.size, m.contentType],
     );
   }
+  return inserted.rowCount === 1;
 }

@@ -25,10 +25,29 @@ export function provinceOf(code: string): string {
   return `${code.slice(0, 2)}0000`;
 }
 
+/**
+ * The prefix every region under `scope` starts with: a province (xx0000) covers every code
+ * starting with xx, a city (xxyy00) every code starting with xxyy, anything else only itself.
+ */
+function scopePrefix(scope: string): { prefix: string; exact: boolean } {
+  if (scope.endsWith('0000')) return { prefix: scope.slice(0, 2), exact: false };
+  if (scope.endsWith('00')) return { prefix: scope.slice(0, 4), exact: false };
+  return { prefix: scope, exact: true };
+}
+
 /** Whether a staff member scoped to `scope` may see a case in `region` (a province covers its cities). */
 export function regionCovers(scope: string, region: string): boolean {
-  if (scope === region) return true;
-  if (scope.endsWith('0000')) return region.startsWith(scope.slice(0, 2));
-  if (scope.endsWith('00')) return region.startsWith(scope.slice(0, 4));
-  return false;
+  const { prefix, exact } = scopePrefix(scope);
+  return exact ? region === prefix : region.startsWith(prefix);
+}
+
+/**
+ * A SQL LIKE pattern with exactly regionCovers' semantics, for queries over region columns.
+ * Scopes come from verified tokens and are division codes (digits only), so nothing needs
+ * escaping; anything else is refused rather than turned into a pattern.
+ */
+export function regionLikePattern(scope: string): string {
+  if (!/^\d{6}$/.test(scope)) throw new Error(`not a division code: ${JSON.stringify(scope)}`);
+  const { prefix, exact } = scopePrefix(scope);
+  return exact ? prefix : `${prefix}%`;
 }

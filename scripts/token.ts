@@ -1,6 +1,7 @@
 // `npm run token -- --role clerk --region 440000 [--sub alice] [--ttl 8h]`: prints a development
 // bearer token (and nothing else, so `TOKEN=$(npm run -s token -- …)` works). It signs with the
-// same secret the api uses: JWT_SECRET, or the generated one under DATA_DIR/keys.
+// same secret the api uses: JWT_SECRET, or the generated one under DATA_DIR/keys. The lifetime
+// may not exceed TOKEN_MAX_AGE_SECONDS (default 12 h), which the api enforces (api/auth.ts).
 import { parseArgs } from 'node:util';
 import { issueToken } from '../api/auth.js';
 import { ConfigError, loadConfig } from '../config/index.js';
@@ -41,9 +42,10 @@ function parseCommandLine() {
   }
 }
 
-function jwtSecret(): string {
+function load(): { jwtSecret: string; maxAgeSeconds: number } {
   try {
-    return loadSecrets(loadConfig()).jwtSecret;
+    const config = loadConfig();
+    return { jwtSecret: loadSecrets(config).jwtSecret, maxAgeSeconds: config.TOKEN_MAX_AGE_SECONDS };
   } catch (e) {
     return fail(e instanceof ConfigError ? e.message : String(e));
   }
@@ -55,7 +57,9 @@ async function main(): Promise<void> {
   if (!region || !isRegionCode(region)) fail('--region must be a six-digit division code of a known province, e.g. 440000');
   const ttl = parseTtl(ttlText);
   if (ttl === null) fail(`--ttl ${ttlText} is not a duration (3600, 30m, 8h, 1d)`);
-  const token = await issueToken(jwtSecret(), { sub: sub ?? `dev-${role}`, role: role as StaffRole, region, ...(name ? { name } : {}) }, ttl);
+  const { jwtSecret, maxAgeSeconds } = load();
+  if (ttl > maxAgeSeconds) fail(`--ttl ${ttlText} exceeds TOKEN_MAX_AGE_SECONDS (${maxAgeSeconds} s); the api would refuse the token`);
+  const token = await issueToken(jwtSecret, { sub: sub ?? `dev-${role}`, role: role as StaffRole, region, ...(name ? { name } : {}) }, ttl);
   process.stdout.write(`${token}\n`);
 }
 

@@ -1,6 +1,9 @@
-// /v1/cases: intake, reads from the projection, and staff commands on a running case.
+// /v1/cases: intake, reads from the projection, and staff commands on a running case. Each route's
+// role gate comes from the one policy table (domain/policy.ts); the side of the case is checked
+// once the case is known, in the use case.
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { allowedRoles } from '../../domain/policy.js';
 import { staffOf } from '../auth.js';
 import { runCaseCommand, type CommandDeps } from '../caseCommands.js';
 import { getCase, listCases } from '../caseReads.js';
@@ -31,7 +34,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases',
     {
-      config: { roles: ['clerk', 'supervisor'] },
+      config: { roles: allowedRoles('case.submit') },
       schema: {
         ...secured,
         tags: ['cases'],
@@ -91,8 +94,8 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/withdraw',
     {
-      config: { roles: ['clerk', 'approver', 'supervisor'] },
-      schema: { ...secured, tags: ['cases'], summary: 'Withdraw the case (before a decision)', params: caseIdParams, body: staffCommandSchema, response: commandResponses },
+      config: { roles: allowedRoles('case.withdraw') },
+      schema: { ...secured, tags: ['cases'], summary: 'Withdraw the case on the applicant’s request (receiving side, before a decision)', params: caseIdParams, body: staffCommandSchema, response: commandResponses },
     },
     async (request) => runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'withdraw', reason: request.body.reason }),
   );
@@ -100,7 +103,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/retry',
     {
-      config: { roles: ['clerk', 'approver', 'supervisor'] },
+      config: { roles: allowedRoles('case.retry') },
       schema: { ...secured, tags: ['cases'], summary: 'Retry the step the case is stuck on (needsIntervention)', params: caseIdParams, body: staffCommandSchema, response: commandResponses },
     },
     async (request) => runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'retry', reason: request.body.reason }),
@@ -109,11 +112,11 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/delivery-confirmation',
     {
-      config: { roles: ['clerk'] },
+      config: { roles: allowedRoles('case.confirmDelivery') },
       schema: {
         ...secured,
         tags: ['cases'],
-        summary: 'Record a window pick-up or a mail receipt',
+        summary: 'Record a window pick-up or a mail receipt (receiving side)',
         params: caseIdParams,
         body: deliveryConfirmationSchema,
         response: commandResponses,

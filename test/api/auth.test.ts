@@ -58,6 +58,50 @@ describe('authentication', () => {
     expect(res.json<{ detail: string }>().detail).toContain('expired');
   });
 
+  const signed = (claims: { iat?: number; exp?: number }) => {
+    let jwt = new SignJWT({ role: 'clerk', region: '440100' }).setProtectedHeader({ alg: 'HS256' }).setSubject('s').setIssuer('tongban').setAudience('tongban-api');
+    if (claims.iat !== undefined) jwt = jwt.setIssuedAt(claims.iat);
+    if (claims.exp !== undefined) jwt = jwt.setExpirationTime(claims.exp);
+    return jwt.sign(new TextEncoder().encode(h.secrets.jwtSecret));
+  };
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it.each([
+    ['no exp', () => ({ iat: now() })],
+    ['no iat', () => ({ exp: now() + 600 })],
+  ])('When the token has %s, then it answers 401 saying both are required', async (_what, claims) => {
+    const res = await h.app.inject({ method: 'GET', url: '/v1/cases', headers: { authorization: `Bearer ${await signed(claims())}` } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json<{ detail: string }>().detail).toBe('the token must carry exp and iat');
+  });
+
+  it('When the token would live longer than TOKEN_MAX_AGE_SECONDS (12 h by default), then it answers 401', async () => {
+    const tooLong = await signed({ iat: now(), exp: now() + 12 * 3600 + 60 });
+    const res = await h.app.inject({ method: 'GET', url: '/v1/cases', headers: { authorization: `Bearer ${tooLong}` } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json<{ detail: string }>().detail).toContain('43200 seconds');
+    const justRight = await signed({ iat: now(), exp: now() + 12 * 3600 });
+    const ok = await h.app.inject({ method: 'GET', url: '/v1/cases', headers: { authorization: `Bearer ${justRight}` } });
+    expect(ok.statusCode).toBe(200);
+  });
+
+  it('When TOKEN_MAX_AGE_SECONDS is lowered, then an older token is refused though it has not expired', async () => {
+    const strict = await createApiHarness({ env: { TOKEN_MAX_AGE_SECONDS: '600' } });
+    try {
+      const old = await signed({ iat: now() - 700, exp: now() + 60 });
+      const res = await strict.app.inject({ method: 'GET', url: '/v1/items', headers: { authorization: `Bearer ${await signedWith(strict.secrets.jwtSecret, old)}` } });
+      expect(res.statusCode).toBe(401);
+      expect(res.json<{ detail: string }>().detail).toContain('600 seconds');
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('When the token was issued in the future, then it answers 401', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/v1/cases', headers: { authorization: `Bearer ${await signed({ iat: now() + 3600, exp: now() + 7200 })}` } });
+    expect(res.statusCode).toBe(401);
+  });
+
   it('When the token carries an unknown role, then it answers 401', async () => {
     const key = new TextEncoder().encode(h.secrets.jwtSecret);
     const token = await new SignJWT({ role: 'root', region: '440000' })
@@ -81,6 +125,12 @@ describe('authentication', () => {
     await expect(verifyToken(h.secrets.jwtSecret, token)).resolves.toEqual({ sub: 'alice', role: 'approver', region: '510000', name: '王五' });
   });
 });
+
+/** Re-signs a token's claims with another secret (the stricter app has secrets of its own). */
+async function signedWith(secret: string, token: string): Promise<string> {
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+}
 
 describe('roles', () => {
   it('When a manager submits a case, then it answers 403', async () => {

@@ -116,6 +116,27 @@ describe('GET /v1/cases', () => {
     expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['query.cursor']);
   });
 
+  it.each([
+    ['a t past any instant (9999999999999999999)', { t: '9999999999999999999', id: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b' }],
+    ['a t past year 9999', { t: '253402300800000000', id: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b' }],
+    ['a negative t', { t: '-1', id: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b' }],
+    ['an id that is not a uuid', { t: '1700000000000000', id: 'x' }],
+    ['a JSON array', [1, 2]],
+  ])('When a hand-made cursor has %s, then it answers 400 on query.cursor', async (_what, payload) => {
+    const cursor = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    const res = await list(await h.auth('supervisor', '440000'), `cursor=${cursor}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+    expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['query.cursor']);
+  });
+
+  it('When a hand-made cursor holds the last instant of year 9999, then it is a valid (empty) position', async () => {
+    const cursor = Buffer.from(JSON.stringify({ t: '253402300799999999', id: 'ffffffff-ffff-4fff-bfff-ffffffffffff' })).toString('base64url');
+    const res = await list(await h.auth('supervisor', '440000'), `cursor=${cursor}&limit=100`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json<Page>().items.length).toBeGreaterThan(0);
+  });
+
   it('When filters are invalid, then one 400 lists each of them', async () => {
     const res = await h.app.inject({
       method: 'GET',

@@ -35,6 +35,53 @@ describe('staff commands', () => {
     expect(res.statusCode).toBe(404);
   });
 
+  it('When an approver of the handling province withdraws the case, then it answers 403', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/withdraw`, headers: await h.auth('approver', '510000'), payload: { reason: '申请人撤回' } });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+  });
+
+  it('When a clerk or supervisor of the handling side withdraws the case, then it answers 403 saying only the receiving side may', async () => {
+    for (const auth of [await h.auth('clerk', '510100'), await h.auth('supervisor', '510000')]) {
+      const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/withdraw`, headers: auth, payload: { reason: '申请人撤回' } });
+      expect(res.statusCode).toBe(403);
+      expect(res.json<{ detail: string }>().detail).toContain("only the receiving side (440100) may withdraw a case on the applicant's request");
+    }
+    const audit = await h.pool.query(`SELECT region FROM audit_log WHERE case_id = $1 AND action = 'case.withdraw' AND region LIKE '51%'`, [runningCase]);
+    expect(audit.rowCount).toBe(0);
+  });
+
+  it('When a supervisor of the handling side confirms a delivery, then it answers 403 naming the receiving side', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/delivery-confirmation`, headers: await h.auth('supervisor', '510000'), payload: { method: 'window' } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json<{ detail: string }>().detail).toContain('only the receiving side (440100)');
+  });
+
+  it('When a supervisor of the receiving province confirms a delivery, then the policy lets it through to the workflow', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/delivery-confirmation`, headers: await h.auth('supervisor', '440000'), payload: { method: 'window' } });
+    // No worker runs here: reaching the workflow means waiting for it, then 503.
+    expect(res.statusCode).toBe(503);
+  });
+
+  it('When an approver of the handling side retries a stuck step, then the policy lets it through to the workflow', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/retry`, headers: await h.auth('approver', '510100'), payload: { reason: '省端已恢复' } });
+    expect(res.statusCode).toBe(503);
+  });
+
+  it('When a withdrawal reason carries a NUL character, then it answers 400 on reason at once, without asking the workflow', async () => {
+    const started = Date.now();
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/withdraw`, headers: clerk, payload: { reason: '申请\u0000人撤回' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ errors: { path: string; message: string }[] }>().errors).toEqual([{ path: 'reason', message: 'contains a control character (U+0000) at position 2' }]);
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+
+  it('When a delivery note carries a control character, then it answers 400 on note', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/delivery-confirmation`, headers: clerk, payload: { method: 'window', note: '已领取\u0008' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['note']);
+  });
+
   it('When the reason is too short, then it answers 400 on reason', async () => {
     const res = await h.app.inject({ method: 'POST', url: `/v1/cases/${runningCase}/retry`, headers: clerk, payload: { reason: 'x' } });
     expect(res.statusCode).toBe(400);

@@ -1,7 +1,7 @@
 // POST /v1/files: accepted material types only, content sniffed, size limited, recorded with uploader.
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHarness, multipartBody, PROBLEM_JSON, SAMPLE_BYTES, upload, type ApiHarness } from './helpers.js';
+import { createApiHarness, minimalOfd, multipartBody, PROBLEM_JSON, SAMPLE_BYTES, upload, zipOf, type ApiHarness } from './helpers.js';
 
 const MAX_BYTES = 4096;
 
@@ -73,6 +73,30 @@ describe('POST /v1/files', () => {
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
     const after = await h.pool.query(`SELECT count(*)::int AS n FROM files`);
     expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('When a plain ZIP (no OFD.xml at its root) is uploaded as OFD, then it answers 415 on file and nothing is recorded', async () => {
+    const before = await h.pool.query(`SELECT count(*)::int AS n FROM files`);
+    for (const bytes of [zipOf({ 'readme.txt': 'not a document' }), zipOf({ 'Doc_0/OFD.xml': '<x/>' })]) {
+      const res = await upload(h, clerk, { bytes, contentType: 'application/ofd', filename: 'fake.ofd' });
+      expect(res.statusCode).toBe(415);
+      expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(res.json<{ errors: { path: string; message: string }[] }>().errors).toEqual([{ path: 'file', message: 'is a ZIP package without OFD.xml at its root, not an OFD document' }]);
+    }
+    const after = await h.pool.query(`SELECT count(*)::int AS n FROM files`);
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('When ZIP magic bytes are followed by junk, then the OFD upload answers 415 on file', async () => {
+    const res = await upload(h, clerk, { bytes: Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), randomBytes(64)]), contentType: 'application/ofd' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['file']);
+  });
+
+  it('When a minimal OFD package is uploaded undeclared, then it is recognised and accepted', async () => {
+    const res = await upload(h, clerk, { bytes: minimalOfd(), contentType: 'application/octet-stream' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json<{ contentType: string }>().contentType).toBe('application/ofd');
   });
 
   it('When the request is not multipart, then it answers 415', async () => {

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type pg from 'pg';
@@ -19,15 +20,18 @@ import { insertCase } from '../../db/cases.js';
 import type { CaseInput, StaffRole } from '../../domain/case.js';
 import { itemDefinitionSchema, type ItemDefinition } from '../../domain/items.js';
 import { caseWorkflowId } from '../../workflows/messages.js';
-import { validIdNumber as idNumberFrom, wrongCheckDigit } from '../support/cases.js';
-import { randomSecrets } from '../support/stack.js';
+import { validIdNumber as idNumberFrom, wrongCheckDigit } from '../../harness/cases.js';
+import { randomSecrets } from '../../harness/stack.js';
 
 export { wrongCheckDigit };
 
 export const PROVINCE_SECRETS = { '440000': 'gd-test-secret-0123456789', '510000': 'sc-test-secret-0123456789', '330000': 'zj-test-secret-0123456789' } as const;
 
 export function testSecrets(): Secrets {
-  return randomSecrets(Object.entries(PROVINCE_SECRETS).map(([code, secret]) => ({ code, baseUrl: `http://127.0.0.1:1/provinces/${code}`, secret })));
+  return {
+    ...randomSecrets(Object.entries(PROVINCE_SECRETS).map(([code, secret]) => ({ code, baseUrl: `http://127.0.0.1:1/provinces/${code}`, secret }))),
+    piiSealKeys: { activeKeyId: 'test-pii-1', keys: new Map([['test-pii-1', randomBytes(32)]]) },
+  };
 }
 
 export interface ApiHarness {
@@ -88,11 +92,58 @@ export function validIdNumber(first17 = '44010619900101123'): string {
   return idNumberFrom(first17);
 }
 
+/** A ZIP of stored (uncompressed) entries, built by hand: local headers, central directory, end record. */
+export function zipOf(entries: Record<string, string | Buffer>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, content] of Object.entries(entries)) {
+    const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
+    const nameBytes = Buffer.from(name);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, data);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(entries).length, 8);
+  end.writeUInt16LE(Object.keys(entries).length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** The smallest OFD package (GB/T 33190): OFD.xml at the root pointing at one document. */
+export function minimalOfd(label: string = randomUUID()): Buffer {
+  return zipOf({
+    'OFD.xml': `<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" Version="1.0" DocType="OFD"><ofd:DocBody><ofd:DocInfo><ofd:DocID>${label}</ofd:DocID></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>`,
+    'Doc_0/Document.xml': '<?xml version="1.0" encoding="UTF-8"?><ofd:Document xmlns:ofd="http://www.ofdspec.org/2016"><ofd:CommonData><ofd:MaxUnitID>1</ofd:MaxUnitID></ofd:CommonData></ofd:Document>',
+  });
+}
+
 export const SAMPLE_BYTES = {
   'application/pdf': Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n', 'latin1'),
   'image/png': Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(64)]),
   'image/jpeg': Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(64)]),
-  'application/ofd': Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), randomBytes(64)]),
+  'application/ofd': minimalOfd(),
 } as const;
 
 export function multipartBody(file: { bytes: Buffer; contentType: string; filename?: string; field?: string }): { payload: Buffer; headers: Record<string, string> } {
@@ -194,7 +245,7 @@ export async function insertProjectedCase(
     callbackUrl: 'http://127.0.0.1:3999/v1/province-callbacks/510000',
     timing: { retryInitialIntervalMs: 1, retryMaximumIntervalMs: 1, retryMaximumAttempts: 1, callTimeoutMs: 100, statusPollAfterMs: 100 },
   };
-  await insertCase(h.pool, input, { keyring: h.secrets.payloadKeys, hashKey: h.secrets.piiHashKey });
+  await insertCase(h.pool, input, { keyring: h.secrets.piiSealKeys, hashKey: h.secrets.piiHashKey });
   if (opts.status || opts.stage) {
     await h.pool.query(`UPDATE cases SET status = coalesce($2, status), stage = coalesce($3, stage) WHERE case_id = $1`, [caseId, opts.status ?? null, opts.stage ?? null]);
   }

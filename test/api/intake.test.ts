@@ -1,6 +1,7 @@
 // POST /v1/cases and GET /v1/cases/:caseId. Workflows start on the real dev server and wait
 // there (no worker runs in api tests); afterAll terminates them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caseIdFor } from '../../api/intake.js';
 import { applyCaseEvent } from '../../db/projection.js';
 import type { CaseState } from '../../domain/case.js';
 import { caseWorkflowId } from '../../workflows/messages.js';
@@ -30,6 +31,25 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
+});
+
+describe('case ids from idempotency keys', () => {
+  it('When the same staff member and key are given, then the same version-5 UUID comes out; another member or key gives another', () => {
+    const id = caseIdFor('clerk-a', 'key-00000001');
+    expect(id).toBe(caseIdFor('clerk-a', 'key-00000001'));
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(caseIdFor('clerk-b', 'key-00000001')).not.toBe(id);
+    expect(caseIdFor('clerk-a', 'key-00000002')).not.toBe(id);
+    // The separator keeps ("a\nb", "c") and ("a", "b\nc") apart.
+    expect(caseIdFor('a', 'b-000000c')).not.toBe(caseIdFor('a\nb', '-000000c'));
+  });
+
+  it('When a case is submitted, then its id is the one its key names', async () => {
+    const key = idempotencyKey();
+    const res = await submit(h, clerk, await pensionSubmission(h, clerk), key);
+    expect(res.statusCode).toBe(201);
+    expect(res.json<{ caseId: string }>().caseId).toBe(caseIdFor('clerk-intake', key));
+  });
 });
 
 describe('POST /v1/cases validation', () => {
@@ -146,7 +166,7 @@ describe('POST /v1/cases intake', () => {
   });
 
   it('When a case is accepted, then tongban_cases_submitted_total counts it by item code', async () => {
-    const res = await h.app.inject({ method: 'GET', url: '/metrics' });
+    const res = await h.app.inject({ method: 'GET', url: '/metrics', headers: await h.auth('supervisor', '440000') });
     expect(res.body).toMatch(/tongban_cases_submitted_total\{item_code="pension-transfer"\} [1-9]/);
   });
 
@@ -182,21 +202,68 @@ describe('POST /v1/cases intake', () => {
     expect(a.json<{ caseId: string }>().caseId).toBe(b.json<{ caseId: string }>().caseId);
   });
 
-  it('When Temporal refuses to start the workflow, then it answers 503 and nothing is recorded', async () => {
+  it('When Temporal refuses to start the workflow, then it answers 503, records no case, and the retry with the same key makes the case with the id the key names', async () => {
     const broken = await createApiHarness({ pool: h.pool });
+    const body = await pensionSubmission(h, clerk);
+    const key = idempotencyKey();
     try {
       await broken.temporal.connection.close();
       const auth = await broken.auth('clerk', '440100', 'clerk-intake');
-      const body = await pensionSubmission(broken, auth);
-      const key = idempotencyKey();
       const res = await submit(broken, auth, body, key);
       expect(res.statusCode).toBe(503);
       expect(res.json<Problem>().detail).toContain('retry with the same Idempotency-Key');
-      const rows = await h.pool.query(`SELECT 1 FROM intake_requests WHERE idempotency_key = $1`, [key]);
-      expect(rows.rowCount).toBe(0);
+      const cases = await h.pool.query(`SELECT 1 FROM cases WHERE case_id = $1`, [caseIdFor('clerk-intake', key)]);
+      expect(cases.rowCount).toBe(0);
+      // Only the key's row stays: it is what makes the retry converge on the same case.
+      const intake = await h.pool.query(`SELECT case_id FROM intake_requests WHERE idempotency_key = $1`, [key]);
+      expect(intake.rows).toEqual([{ case_id: caseIdFor('clerk-intake', key) }]);
     } finally {
       await broken.app.close();
     }
+    const retry = await submit(h, clerk, body, key);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.json<{ caseId: string }>().caseId).toBe(caseIdFor('clerk-intake', key));
+    const description = await h.temporal.workflow.getHandle(caseWorkflowId(caseIdFor('clerk-intake', key))).describe();
+    expect(description.status.name).toBe('RUNNING');
+    const audit = await h.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE case_id = $1 AND action = 'case.submit'`, [caseIdFor('clerk-intake', key)]);
+    expect(audit.rows[0].n).toBe(1);
+  });
+
+  it('When the case row was lost after the workflow started, then the retry answers 201 with the same case and writes the row once', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const key = idempotencyKey();
+    const first = await submit(h, clerk, body, key);
+    const { caseId } = first.json<{ caseId: string }>();
+    // As if the transaction after the start had failed: the key's row and the workflow exist, the case row does not.
+    await h.pool.query(`DELETE FROM case_materials WHERE case_id = $1`, [caseId]);
+    await h.pool.query(`DELETE FROM cases WHERE case_id = $1`, [caseId]);
+    const retry = await submit(h, clerk, body, key);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.json<{ caseId: string }>().caseId).toBe(caseId);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const rows = await h.pool.query(`SELECT count(*)::int AS n FROM cases WHERE case_id = $1`, [caseId]);
+    expect(rows.rows[0].n).toBe(1);
+  });
+
+  it('When the applicant’s name carries a NUL character, then it answers 400 naming applicant.name and the position', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const res = await submit(h, clerk, { ...body, applicant: { ...body.applicant, name: '张三\u0000' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+    expect(res.json<Problem>().errors).toEqual([{ path: 'applicant.name', message: 'contains a control character (U+0000) at position 2' }]);
+  });
+
+  it('When any other string of the body carries a control character, then that field is named', async () => {
+    const body = await pensionSubmission(h, clerk);
+    const res = await submit(h, clerk, {
+      ...body,
+      itemCode: 'pension\u0007transfer',
+      delivery: { method: 'mail', address: '广州市天河区\u001b体育西路 1 号' },
+      materials: [{ ...body.materials[0]!, materialCode: '\u0000transfer-application' }, ...body.materials.slice(1)],
+    });
+    expect(res.statusCode).toBe(400);
+    const paths = res.json<Problem>().errors?.map((e) => e.path).sort();
+    expect(paths).toEqual(['delivery.address', 'itemCode', 'materials.0.materialCode']);
   });
 });
 

@@ -1,6 +1,8 @@
 // Health, readiness, metrics, the OpenAPI document, and the error format of the whole API.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../api/app.js';
+import { startApi } from '../../api/server.js';
 import { createPool } from '../../clients/postgres.js';
 import { createApiHarness, PROBLEM_JSON, type ApiHarness } from './helpers.js';
 
@@ -40,15 +42,44 @@ describe('health and readiness', () => {
 });
 
 describe('metrics', () => {
-  it('When /metrics is scraped, then it shows default metrics and request durations by route template', async () => {
+  it('When /metrics is scraped with a supervisor’s token, then it shows default metrics and request durations by route template', async () => {
     await h.app.inject({ method: 'GET', url: '/healthz' });
-    const res = await h.app.inject({ method: 'GET', url: '/metrics' });
+    const res = await h.app.inject({ method: 'GET', url: '/metrics', headers: await h.auth('supervisor', '440000') });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body).toContain('process_cpu_user_seconds_total');
     expect(res.body).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/healthz",status_code="200"\} \d+/);
     expect(res.body).toContain('tongban_cases_submitted_total');
     expect(res.body).toContain('tongban_province_callbacks_total');
+    const manager = await h.app.inject({ method: 'GET', url: '/metrics', headers: await h.auth('manager', '110000') });
+    expect(manager.statusCode).toBe(200);
+  });
+
+  it('When METRICS_PORT is unset and /metrics is asked for without a token or by a clerk, then it answers 401 or 403', async () => {
+    const anonymous = await h.app.inject({ method: 'GET', url: '/metrics' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['content-type']).toMatch(PROBLEM_JSON);
+    expect(anonymous.body).not.toContain('process_cpu_user_seconds_total');
+    const clerk = await h.app.inject({ method: 'GET', url: '/metrics', headers: await h.auth('clerk', '440100') });
+    expect(clerk.statusCode).toBe(403);
+  });
+
+  it('When METRICS_PORT is set, then /metrics is served on that port without a token and the api port answers 404', async () => {
+    const config = { ...h.config, METRICS_PORT: 0 };
+    const api = await startApi({ config, secrets: h.secrets, pool: h.pool, temporal: h.temporal, logger: false, host: '127.0.0.1', port: 0 });
+    try {
+      expect(api.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      expect(api.metricsUrl).not.toContain(new URL(api.url).port);
+      const scraped = await fetch(api.metricsUrl!);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('process_cpu_user_seconds_total');
+      const other = await fetch(api.metricsUrl!.replace('/metrics', '/healthz'));
+      expect(other.status).toBe(404);
+      const onApi = await fetch(`${api.url}/metrics`, { headers: await h.auth('supervisor', '440000') });
+      expect(onApi.status).toBe(404);
+    } finally {
+      await api.close();
+    }
   });
 });
 
@@ -127,7 +158,10 @@ describe('errors as problem details', () => {
   });
 
   it('When a request fails unexpectedly, then the 500 problem names the request id and no internals', async () => {
-    const brokenPool = createPool('postgres://postgres@127.0.0.1:1/none');
+    // A database without our tables: every query fails with "relation does not exist".
+    const url = new URL(inject('databaseUrl'));
+    url.searchParams.set('options', '-c search_path=no_such_schema');
+    const brokenPool = createPool(url.toString());
     const app = await buildApp({ config: h.config, secrets: h.secrets, pool: brokenPool, temporal: h.temporal, logger: false });
     try {
       const res = await app.inject({ method: 'GET', url: '/v1/cases', headers: await h.auth('supervisor', '440000') });
@@ -135,10 +169,72 @@ describe('errors as problem details', () => {
       expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
       const body = res.json<{ detail: string }>();
       expect(body.detail).toContain(res.headers['x-request-id']);
-      expect(res.body).not.toMatch(/ECONNREFUSED|at .*\.ts:\d+/);
+      expect(res.body).not.toMatch(/relation|does not exist|at .*\.ts:\d+/);
     } finally {
       await app.close();
       await brokenPool.end();
     }
   });
+
+  it('When the database cannot be reached, then every data route answers 503 problem+json with Retry-After and no internals', async () => {
+    const deadPool = createPool('postgres://postgres@127.0.0.1:1/none');
+    const app = await buildApp({ config: h.config, secrets: h.secrets, pool: deadPool, temporal: h.temporal, logger: false });
+    try {
+      const supervisor = await h.auth('supervisor', '440000');
+      const reads = [
+        await app.inject({ method: 'GET', url: '/v1/cases', headers: supervisor }),
+        await app.inject({ method: 'GET', url: '/v1/cases/6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b', headers: supervisor }),
+      ];
+      for (const res of reads) {
+        expect(res.statusCode).toBe(503);
+        expect(res.headers['retry-after']).toBe('5');
+        expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+        expect(res.json()).toMatchObject({ status: 503, detail: 'the database is unavailable; retry later' });
+        expect(res.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|at .*\.ts:\d+/);
+      }
+    } finally {
+      await app.close();
+      await deadPool.end();
+    }
+  });
+
+  it('When the database is unreachable at first and then comes back, then the same pool serves again without a restart', async () => {
+    // A TCP proxy in front of the real database: closed first (connections refused), then opened.
+    const target = new URL(inject('databaseUrl'));
+    const port = await freePort();
+    const proxied = new URL(target.toString());
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(port);
+    const pool = createPool(proxied.toString());
+    const app = await buildApp({ config: h.config, secrets: h.secrets, pool, temporal: h.temporal, logger: false });
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    try {
+      const supervisor = await h.auth('supervisor', '440000');
+      const down = await app.inject({ method: 'GET', url: '/v1/cases?limit=1', headers: supervisor });
+      expect(down.statusCode).toBe(503);
+      await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+      const up = await app.inject({ method: 'GET', url: '/v1/cases?limit=1', headers: supervisor });
+      expect(up.statusCode).toBe(200);
+    } finally {
+      await app.close();
+      await pool.end();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,202 @@
+// Reads of the case projection (cases, case_materials, case_events) for the api. Only masked
+// columns are selected: sealed values and the identity-number hash never leave the database
+// through these queries. Region scoping is domain/regions.ts' rule, turned into a LIKE pattern.
+import type { CaseStage, CaseStatus, Channel, DeliveryState, Decision, Intervention } from '../domain/case.js';
+import { regionLikePattern } from '../domain/regions.js';
+import type { Queryable } from './cases.js';
+
+const SUMMARY_COLUMNS = `case_id, item_code, item_version, item_name, receiving_region, handling_region, channel, stage, status,
+  needs_intervention, applicant_name_masked, promised_days, statutory_days, submitted_at, updated_at, closed_at`;
+
+interface SummaryRow {
+  case_id: string;
+  item_code: string;
+  item_version: number;
+  item_name: string;
+  receiving_region: string;
+  handling_region: string;
+  channel: Channel;
+  stage: CaseStage;
+  status: CaseStatus;
+  needs_intervention: boolean;
+  applicant_name_masked: string;
+  promised_days: number;
+  statutory_days: number;
+  submitted_at: Date;
+  updated_at: Date;
+  closed_at: Date | null;
+}
+
+interface DetailRow extends SummaryRow {
+  intervention: Intervention | null;
+  id_number_masked: string;
+  phone_masked: string;
+  delivery: DeliveryState;
+  decision: Decision | null;
+  province_case_id: string | null;
+}
+
+export interface CaseSummaryRecord {
+  caseId: string;
+  itemCode: string;
+  itemVersion: number;
+  itemName: string;
+  receivingRegion: string;
+  handlingRegion: string;
+  channel: Channel;
+  stage: CaseStage;
+  status: CaseStatus;
+  needsIntervention: boolean;
+  /** Masked. */
+  applicantName: string;
+  promisedDays: number;
+  statutoryDays: number;
+  submittedAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+}
+
+export interface CaseDetailRecord extends Omit<CaseSummaryRecord, 'applicantName'> {
+  intervention: Intervention | null;
+  /** Masked. */
+  applicant: { name: string; idNumber: string; phone: string };
+  delivery: DeliveryState;
+  decision: Decision | null;
+  provinceCaseId: string | null;
+  materials: { materialCode: string; fileId: string; sha256: string; size: number; contentType: string; transferredAt: string | null }[];
+  timeline: { seq: number; type: string; stage: string; status: string; actor: string; at: string; data: Record<string, unknown> }[];
+}
+
+/** Where a case stands and which regions its two sides are (for the role-and-side policy). */
+export interface CaseHeader {
+  caseId: string;
+  status: CaseStatus;
+  stage: CaseStage;
+  receivingRegion: string;
+  handlingRegion: string;
+}
+
+/** A position in the newest-first list: submitted_at in microseconds (exact, unlike a JS Date), then case id. */
+export interface ListPosition {
+  submittedAtMicros: string;
+  caseId: string;
+}
+
+export interface CaseListFilter {
+  stage?: CaseStage;
+  status?: CaseStatus;
+  itemCode?: string;
+  handlingRegion?: string;
+  receivingRegion?: string;
+  needsIntervention?: boolean;
+  after?: ListPosition;
+  limit: number;
+}
+
+const iso = (d: Date) => d.toISOString();
+
+function summaryOf(r: SummaryRow): CaseSummaryRecord {
+  return {
+    caseId: r.case_id,
+    itemCode: r.item_code,
+    itemVersion: r.item_version,
+    itemName: r.item_name,
+    receivingRegion: r.receiving_region,
+    handlingRegion: r.handling_region,
+    channel: r.channel,
+    stage: r.stage,
+    status: r.status,
+    needsIntervention: r.needs_intervention,
+    applicantName: r.applicant_name_masked,
+    promisedDays: r.promised_days,
+    statutoryDays: r.statutory_days,
+    submittedAt: iso(r.submitted_at),
+    updatedAt: iso(r.updated_at),
+    closedAt: r.closed_at ? iso(r.closed_at) : null,
+  };
+}
+
+/** The visibility rule: the scope covers the case's receiving or handling region. $n holds regionLikePattern(scope). */
+const visible = (n: number) => `(receiving_region LIKE $${n} OR handling_region LIKE $${n})`;
+
+/** The case's header whoever asks; the caller applies domain/policy.ts. */
+export async function findCaseHeader(db: Queryable, caseId: string): Promise<CaseHeader | null> {
+  const { rows } = await db.query<{ case_id: string; status: CaseStatus; stage: CaseStage; receiving_region: string; handling_region: string }>(
+    `SELECT case_id, status, stage, receiving_region, handling_region FROM cases WHERE case_id = $1`,
+    [caseId],
+  );
+  const r = rows[0];
+  return r ? { caseId: r.case_id, status: r.status, stage: r.stage, receivingRegion: r.receiving_region, handlingRegion: r.handling_region } : null;
+}
+
+/** The case with its materials and timeline if `scope` covers one of its sides; null otherwise. */
+export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId: string): Promise<CaseDetailRecord | null> {
+  const { rows } = await db.query<DetailRow>(
+    `SELECT ${SUMMARY_COLUMNS}, intervention, id_number_masked, phone_masked, delivery, decision, province_case_id
+       FROM cases WHERE case_id = $1 AND ${visible(2)}`,
+    [caseId, regionLikePattern(scope)],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const [materials, events] = await Promise.all([
+    db.query<{ material_code: string; file_id: string; sha256: string; size: string; content_type: string; transferred_at: Date | null }>(
+      `SELECT material_code, file_id, sha256, size, content_type, transferred_at FROM case_materials WHERE case_id = $1 ORDER BY material_code`,
+      [caseId],
+    ),
+    db.query<{ seq: number; type: string; stage: string; status: string; actor: string; at: Date; data: Record<string, unknown> }>(
+      `SELECT seq, type, stage, status, actor, at, data FROM case_events WHERE case_id = $1 ORDER BY seq`,
+      [caseId],
+    ),
+  ]);
+  const { applicantName, ...summary } = summaryOf(r);
+  return {
+    ...summary,
+    intervention: r.intervention,
+    applicant: { name: applicantName, idNumber: r.id_number_masked, phone: r.phone_masked },
+    delivery: r.delivery,
+    decision: r.decision,
+    provinceCaseId: r.province_case_id,
+    materials: materials.rows.map((m) => ({
+      materialCode: m.material_code,
+      fileId: m.file_id,
+      sha256: m.sha256,
+      size: Number(m.size),
+      contentType: m.content_type,
+      transferredAt: m.transferred_at ? iso(m.transferred_at) : null,
+    })),
+    timeline: events.rows.map((e) => ({ seq: e.seq, type: e.type, stage: e.stage, status: e.status, actor: e.actor, at: iso(e.at), data: e.data })),
+  };
+}
+
+/** One page of the cases `scope` may see, newest first, and the position after it (null on the last page). */
+export async function listVisibleCases(db: Queryable, scope: string, f: CaseListFilter): Promise<{ items: CaseSummaryRecord[]; next: ListPosition | null }> {
+  const params: unknown[] = [regionLikePattern(scope)];
+  const where = [visible(1)];
+  const add = (sql: (n: number) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(params.length));
+  };
+  if (f.stage) add((n) => `stage = $${n}`, f.stage);
+  if (f.status) add((n) => `status = $${n}`, f.status);
+  if (f.itemCode) add((n) => `item_code = $${n}`, f.itemCode);
+  if (f.handlingRegion) add((n) => `handling_region = $${n}`, f.handlingRegion);
+  if (f.receivingRegion) add((n) => `receiving_region = $${n}`, f.receivingRegion);
+  if (f.needsIntervention !== undefined) add((n) => `needs_intervention = $${n}`, f.needsIntervention);
+  if (f.after) {
+    params.push(f.after.submittedAtMicros, f.after.caseId);
+    const t = params.length - 1;
+    where.push(`(submitted_at, case_id) < (timestamptz 'epoch' + $${t}::bigint * interval '1 microsecond', $${t + 1}::uuid)`);
+  }
+  params.push(f.limit + 1);
+  const { rows } = await db.query<SummaryRow & { submitted_micros: string }>(
+    `SELECT ${SUMMARY_COLUMNS}, (extract(epoch FROM submitted_at) * 1000000)::bigint AS submitted_micros
+       FROM cases WHERE ${where.join(' AND ')}
+      ORDER BY submitted_at DESC, case_id DESC
+      LIMIT $${params.length}`,
+    params,
+  );
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  const next = rows.length > f.limit && last ? { submittedAtMicros: last.submitted_micros, caseId: last.case_id } : null;
+  return { items: page.map(summaryOf), next };
+}

@@ -1,0 +1,82 @@
+// Who may do what to a case: one table of actions, each with the staff roles allowed and the side
+// of the case the staff member must be on. A cross-province case has two sides: the receiving
+// side (the window where the applicant came, `receivingRegion`) and the handling side (the
+// authority that decides, `handlingRegion`); a staff member is on a side when their region covers
+// that side's region (regionCovers), so supervisors act only within their own region. Routes read
+// `allowedRoles` for their role gate and call `mayAct` once the case's regions are known. Pure, so
+// the api, the codec and tests share one rule.
+import { STAFF_ROLES, type StaffRole } from './case.js';
+import { regionCovers } from './regions.js';
+
+export type Side = 'receiving' | 'handling' | 'either';
+
+export interface PolicyRule {
+  roles: readonly StaffRole[];
+  side: Side;
+  /** How the action reads in a refusal: "only the receiving side (440100) may <what>". */
+  what: string;
+  /**
+   * Whether a staff member on neither side is told the case does not exist (404, as for every
+   * read). False for intake, where the case is not there yet and the answer is a plain 403.
+   */
+  hidesCase: boolean;
+}
+
+export const CASE_POLICY = {
+  'case.submit': { roles: ['clerk', 'supervisor'], side: 'receiving', what: 'take in a case', hidesCase: false },
+  'case.read': { roles: STAFF_ROLES, side: 'either', what: 'read a case', hidesCase: true },
+  'case.withdraw': { roles: ['clerk', 'supervisor'], side: 'receiving', what: "withdraw a case on the applicant's request", hidesCase: true },
+  'case.confirmDelivery': { roles: ['clerk', 'supervisor'], side: 'receiving', what: 'confirm a window pick-up or a mail receipt', hidesCase: true },
+  'case.review': { roles: ['approver'], side: 'handling', what: 'review a case', hidesCase: true },
+  'case.retry': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'retry a stuck step', hidesCase: true },
+  'payload.decode': { roles: ['supervisor', 'approver'], side: 'either', what: "decode a case's Temporal payloads", hidesCase: true },
+  'payload.encode': { roles: ['supervisor', 'approver'], side: 'either', what: "encode a case's Temporal payloads", hidesCase: true },
+} as const satisfies Record<string, PolicyRule>;
+
+export type CaseAction = keyof typeof CASE_POLICY;
+
+export interface CaseSides {
+  receivingRegion: string;
+  handlingRegion: string;
+}
+
+export interface StaffScope {
+  role: StaffRole;
+  region: string;
+}
+
+export type Decision = { ok: true } | { ok: false; status: 403 | 404; detail: string };
+
+/** The roles allowed to attempt an action at all (for a route's role gate). */
+export function allowedRoles(action: CaseAction): readonly StaffRole[] {
+  return CASE_POLICY[action].roles;
+}
+
+/** Which sides of the case the staff member is on. */
+export function sidesOf(staff: Pick<StaffScope, 'region'>, c: CaseSides): { receiving: boolean; handling: boolean } {
+  return { receiving: regionCovers(staff.region, c.receivingRegion), handling: regionCovers(staff.region, c.handlingRegion) };
+}
+
+/**
+ * Whether `staff` may do `action` to the case with these sides. Order matters: a staff member on
+ * neither side learns nothing (404, the case "does not exist"); one who can see the case but has
+ * the wrong role or stands on the wrong side is told why (403).
+ */
+export function mayAct(staff: StaffScope, action: CaseAction, c: CaseSides): Decision {
+  const rule: PolicyRule = CASE_POLICY[action];
+  const on = sidesOf(staff, c);
+  if (rule.hidesCase && !on.receiving && !on.handling) return { ok: false, status: 404, detail: 'no such case' };
+  if (!rule.roles.includes(staff.role)) {
+    return { ok: false, status: 403, detail: `the role ${staff.role} may not ${rule.what}; allowed: ${rule.roles.join(', ')}` };
+  }
+  if (rule.side === 'receiving' && !on.receiving) {
+    return { ok: false, status: 403, detail: `only the receiving side (${c.receivingRegion}) may ${rule.what}; a token for region ${staff.region} is not on it` };
+  }
+  if (rule.side === 'handling' && !on.handling) {
+    return { ok: false, status: 403, detail: `only the handling side (${c.handlingRegion}) may ${rule.what}; a token for region ${staff.region} is not on it` };
+  }
+  if (rule.side === 'either' && !on.receiving && !on.handling) {
+    return { ok: false, status: 403, detail: `only staff of the receiving (${c.receivingRegion}) or handling (${c.handlingRegion}) side may ${rule.what}` };
+  }
+  return { ok: true };
+}
