@@ -12,22 +12,25 @@ export interface Sealed {
   data: Buffer;
 }
 
-export function seal(keyring: Keyring, plaintext: Uint8Array): Sealed {
+/** `aad`: authenticated data the ciphertext is bound to (it must be given again to open it). */
+export function seal(keyring: Keyring, plaintext: Uint8Array, aad?: Uint8Array): Sealed {
   const key = keyring.keys.get(keyring.activeKeyId);
   if (!key) throw new Error(`active key ${keyring.activeKeyId} is not in the keyring`);
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
+  if (aad) cipher.setAAD(aad);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return { keyId: keyring.activeKeyId, data: Buffer.concat([iv, body, cipher.getAuthTag()]) };
 }
 
-export function open(keyring: Keyring, sealed: Sealed): Buffer {
+export function open(keyring: Keyring, sealed: Sealed, aad?: Uint8Array): Buffer {
   const key = keyring.keys.get(sealed.keyId);
   if (!key) throw new Error(`unknown encryption key id ${sealed.keyId}`);
   const iv = sealed.data.subarray(0, IV_BYTES);
   const tag = sealed.data.subarray(sealed.data.length - TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key, iv);
   decipher.setAuthTag(tag);
+  if (aad) decipher.setAAD(aad);
   return Buffer.concat([decipher.update(sealed.data.subarray(IV_BYTES, sealed.data.length - TAG_BYTES)), decipher.final()]);
 }
 

@@ -2,15 +2,23 @@
 // encrypted payloads of a case's history, e.g.
 //   temporal workflow show -w case:<id> --codec-endpoint http://127.0.0.1:3000/v1/codec \
 //     --codec-auth "Bearer $(npm run -s token -- --role supervisor --region 440000)"
-// or from the Temporal Web UI behind the same token. Every call is audited: decoding shows
-// citizens' data in clear.
+// or from the Temporal Web UI behind the same token.
+//
+// Decoding is case-scoped: each payload is bound to its workflow (crypto/payloadCodec.ts), and a
+// payload is opened only if the staff member may decode that case's payloads under
+// domain/policy.ts (a supervisor or approver of either side). Any other payload comes back as it
+// was, still encrypted. Every call is audited with the workflow ids it decoded and refused.
+// Encoding for clients is refused: data enters a case only through tongban's API.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
-import { EncryptionCodec } from '../../crypto/payloadCodec.js';
-import { authenticate, staffOf } from '../auth.js';
-import { writeAudit } from '../db.js';
+import { boundWorkflowId, EncryptionCodec, isEncrypted } from '../../crypto/payloadCodec.js';
+import { writeAudit } from '../../db/audit.js';
+import { findCaseHeader } from '../../db/caseQueries.js';
+import { allowedRoles, mayAct } from '../../domain/policy.js';
+import { caseIdFromWorkflowId } from '../../workflows/messages.js';
+import { authenticate, staffOf, type StaffClaims } from '../auth.js';
 import { problem, problems } from '../problem.js';
 import { secured } from './common.js';
 
@@ -28,10 +36,12 @@ const toJson = (p: Payload): JsonPayload => ({
   data: p.data ? Buffer.from(p.data).toString('base64') : undefined,
 });
 
+const CASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const codecRoutes: FastifyPluginAsyncZod = async (app) => {
   const codec = new EncryptionCodec(app.secrets.payloadKeys);
   const origins = new Set(app.config.CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean));
-  const verify = authenticate(app.secrets.jwtSecret);
+  const verify = authenticate(app.secrets.jwtSecret, app.config.TOKEN_MAX_AGE_SECONDS);
 
   // The Web UI calls from the browser: CORS for the configured UI origins, preflight unauthenticated.
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -48,37 +58,84 @@ export const codecRoutes: FastifyPluginAsyncZod = async (app) => {
   });
   app.options('/*', { schema: { hide: true } }, async (_request, reply) => reply.code(204).send());
 
-  for (const direction of ['decode', 'encode'] as const) {
-    app.post(
-      `/${direction}`,
-      {
-        config: { roles: ['supervisor', 'approver'] },
-        schema: {
-          ...secured,
-          tags: ['codec'],
-          summary: `${direction === 'decode' ? 'Decrypt' : 'Encrypt'} Temporal payloads (codec server protocol)`,
-          body: codecBody,
-          response: { 200: codecBody, ...problems(400, 401, 403, 422) },
-        },
-      },
-      async (request) => {
-        const staff = staffOf(request);
-        let out: Payload[];
-        try {
-          const payloads = request.body.payloads.map(fromJson);
-          out = direction === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
-        } catch (e) {
-          throw problem(422, `the payloads could not be ${direction}d: ${(e as Error).message}`);
-        }
-        await writeAudit(app.pool, {
-          actor: staff.sub,
-          role: staff.role,
-          region: staff.region,
-          action: `payload.${direction}`,
-          detail: { namespace: request.headers['x-namespace'] ?? null, payloads: out.length },
-        });
-        return { payloads: out.map(toJson) };
-      },
-    );
+  /** Which workflows' payloads this staff member may open (looked up once per workflow id). */
+  async function decodableWorkflows(staff: StaffClaims, workflowIds: Set<string>): Promise<Set<string>> {
+    const allowed = new Set<string>();
+    for (const workflowId of workflowIds) {
+      const caseId = caseIdFromWorkflowId(workflowId);
+      if (!caseId || !CASE_UUID.test(caseId)) continue;
+      const header = await findCaseHeader(app.pool, caseId);
+      if (header && mayAct(staff, 'payload.decode', header).ok) allowed.add(workflowId);
+    }
+    return allowed;
   }
+
+  app.post(
+    '/decode',
+    {
+      config: { roles: allowedRoles('payload.decode') },
+      schema: {
+        ...secured,
+        tags: ['codec'],
+        summary: 'Decrypt Temporal payloads of the cases the caller may see (codec server protocol)',
+        description: 'Payloads of other cases, and payloads not bound to a case, come back unchanged (still encrypted).',
+        body: codecBody,
+        response: { 200: codecBody, ...problems(400, 401, 403, 422) },
+      },
+    },
+    async (request) => {
+      const staff = staffOf(request);
+      const payloads = request.body.payloads.map(fromJson);
+      const bound = new Set(payloads.filter(isEncrypted).map(boundWorkflowId).filter((id): id is string => id !== null));
+      const allowed = await decodableWorkflows(staff, bound);
+      let out: Payload[];
+      try {
+        out = payloads.map((p) => {
+          if (!isEncrypted(p)) return p;
+          const workflowId = boundWorkflowId(p);
+          return workflowId && allowed.has(workflowId) ? codec.open(p) : p;
+        });
+      } catch (e) {
+        throw problem(422, `the payloads could not be decoded: ${(e as Error).message}`);
+      }
+      const decoded = [...allowed].sort();
+      const refused = [...bound].filter((id) => !allowed.has(id)).sort();
+      await writeAudit(app.pool, {
+        actor: staff.sub,
+        role: staff.role,
+        region: staff.region,
+        action: 'payload.decode',
+        ...(decoded.length === 1 && caseIdFromWorkflowId(decoded[0]!) ? { caseId: caseIdFromWorkflowId(decoded[0]!)! } : {}),
+        detail: {
+          namespace: request.headers['x-namespace'] ?? null,
+          payloads: payloads.length,
+          workflowIds: decoded,
+          refusedWorkflowIds: refused,
+          unbound: payloads.filter((p) => isEncrypted(p) && boundWorkflowId(p) === null).length,
+        },
+      });
+      return { payloads: out.map(toJson) };
+    },
+  );
+
+  app.post(
+    '/encode',
+    {
+      config: { roles: allowedRoles('payload.encode') },
+      schema: {
+        ...secured,
+        tags: ['codec'],
+        summary: 'Refused: tongban does not encrypt payloads for clients',
+        description: 'Only holders of the payload key can put data into a case; staff act through the API. An empty list is answered empty (the Web UI sends one).',
+        body: codecBody,
+        response: { 200: codecBody, ...problems(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      if (request.body.payloads.length > 0) {
+        throw problem(403, 'tongban does not encrypt payloads for clients: data enters a case only through the tongban API');
+      }
+      return { payloads: [] };
+    },
+  );
 };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { EncryptionCodec, ENCRYPTED_ENCODING } from '../../crypto/payloadCodec.js';
+import { EncryptionCodec, ENCRYPTED_ENCODING, REFUSED_PAYLOAD } from '../../crypto/payloadCodec.js';
 import { openText, sealText } from '../../crypto/aead.js';
 import { redactIdNumbers } from '../../crypto/pii.js';
 
@@ -37,6 +37,25 @@ describe('payload encryption', () => {
     const data = Buffer.from(encoded!.data!);
     data[20] = data[20]! ^ 0xff;
     await expect(codec.decode([{ ...encoded!, data }])).rejects.toThrow();
+  });
+
+  it('When a payload is not encrypted, then decoding refuses its content (a marker value comes back instead)', async () => {
+    const codec = new EncryptionCodec(keyring('k1', { k1 }));
+    const plain = defaultPayloadConverter.toPayload({ eventId: 'forged', type: 'case.approved', at: '2026-01-01T00:00:00Z', data: {}, via: 'callback' });
+    const [decoded] = await codec.decode([plain]);
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual(REFUSED_PAYLOAD);
+  });
+
+  it('When a payload is bound to a workflow, then it carries that id and opens only under it', async () => {
+    const codec = new EncryptionCodec(keyring('k1', { k1 }));
+    const context = { type: 'workflow' as const, namespace: 'default', workflowId: 'case:one' };
+    const [bound] = await codec.encode([defaultPayloadConverter.toPayload('绑定')], context);
+    expect(Buffer.from(bound!.metadata!['encryption-workflow-id']!).toString()).toBe('case:one');
+    expect(defaultPayloadConverter.fromPayload((await codec.decode([bound!]))[0]!)).toBe('绑定');
+    const moved = { ...bound!, metadata: { ...bound!.metadata, 'encryption-workflow-id': Buffer.from('case:two') } };
+    await expect(codec.decode([moved])).rejects.toThrow();
+    const stripped = { ...bound!, metadata: { encoding: bound!.metadata!.encoding!, 'encryption-key-id': bound!.metadata!['encryption-key-id']! } };
+    await expect(codec.decode([stripped])).rejects.toThrow();
   });
 
   it('When a database value is sealed, then it opens with the keyring and text redaction hides identity numbers', () => {
