@@ -24,8 +24,9 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins in workflows/.' })),
           patterns: [
             { group: ioLibraries, message: 'Workflow code must be deterministic: I/O libraries belong in activities/.' },
-            { group: ['../activities/*', '../activities'], allowTypeImports: true, message: 'Import only activity types into workflows (import type).' },
-            { group: ['../api/*', '../worker/*', '../config/*', '../crypto/*', '../db/*', '../simulator/*'], message: 'workflows/ may import only domain/ code.' },
+            { group: ['**/activities/*', '**/activities'], allowTypeImports: true, message: 'Import only activity types into workflows (import type).' },
+            { group: ['**/contracts/*'], allowTypeImports: true, message: 'Import only the protocol\'s types into workflows (import type).' },
+            { group: ['**/api/*', '**/worker/*', '**/config/*', '**/crypto/*', '**/db/*', '**/simulator/*', '**/dev/*', '**/harness/*', '**/scripts/*', '**/materials/*', '**/clients/*'], message: 'workflows/ may import only domain/ code.' },
           ],
         },
       ],

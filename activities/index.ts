@@ -1,5 +1,7 @@
-// The activity side of the worker: projection activities (case queue, database) and province
-// activities (province queues, gateway). Each worker registers only the part its queues need;
-// workflows import only the types, through separate proxies.
+// The activity side of the worker: projection and housekeeping activities (case queue, database)
+// and province activities (province queues, gateway). Each worker registers only the part its
+// queues need; workflows import only the types, through separate proxies.
 export { createProjectionActivities, type ProjectionActivities, type ProjectionDeps } from './projection.js';
-export { createProvinceActivities, type ProvinceActivities, type ProvinceDeps, type ProvinceCall, type ELicenceCheck, type ProvinceCaseStatus } from './province.js';
+export { createProvinceActivities, type ProvinceActivities, type ProvinceDeps, type ProvinceCall, type ELicenceCheck, type ProvinceCaseStatus, type ProvinceCaseRef, type WithdrawalResult } from './province.js';
+export { PROVINCE_REFUSED, PROVINCE_RESPONSE_INVALID, type ProvinceRefusal } from './gateway.js';
+export { createMaintenanceActivities, type MaintenanceActivities, type MaintenanceDeps } from './maintenance.js';

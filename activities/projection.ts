@@ -1,9 +1,10 @@
 // The projection activities: they write the case's read model in PostgreSQL and run on the case
 // queue, next to the database. A province queue never sees them.
 import type { Pool } from 'pg';
-import type { CaseEvent, CaseInput, CaseState } from '../domain/case.js';
+import type { CaseEvent, CaseInput, CaseState, Intervention } from '../domain/case.js';
+import type { CaseRowChanges, ProjectionWriteResult } from '../domain/projection.js';
 import { insertCase, type PiiKeys } from '../db/cases.js';
-import { applyCaseEvent } from '../db/projection.js';
+import { applyCaseEvent, applyCaseEventChanges, flagProjectionFailure } from '../db/projection.js';
 import { withTransaction } from '../db/transaction.js';
 
 /** What the projection activities need: they run on the case queue, next to the database. */
@@ -14,7 +15,24 @@ export interface ProjectionDeps {
 
 export function createProjectionActivities(deps: ProjectionDeps) {
   return {
-    /** Projection: the case row (created from the input on the first event) and one event row. */
+    /**
+     * The current write, run as a local activity: one event row and the case-row fields that
+     * changed; the case row is created from the input with the first event if intake's write
+     * did not land.
+     */
+    async projectCaseEvent(args: { caseId: string; runId: string; event: CaseEvent; changes: CaseRowChanges; input?: CaseInput }): Promise<ProjectionWriteResult> {
+      return withTransaction(deps.pool, async (client) => {
+        if (args.input) await insertCase(client, args.input, deps.pii);
+        return applyCaseEventChanges(client, { caseId: args.caseId, runId: args.runId, event: args.event, changes: args.changes });
+      });
+    },
+
+    /** Flags a case whose events keep failing to write, so staff find it among the stuck ones. */
+    async flagProjectionFailure(args: { caseId: string; intervention: Intervention }): Promise<void> {
+      await flagProjectionFailure(deps.pool, args.caseId, args.intervention);
+    },
+
+    /** The write of cases started before the projection carried only changes: the whole state each time. */
     async recordCaseEvent(args: { event: CaseEvent; state: CaseState; input?: CaseInput }): Promise<void> {
       await withTransaction(deps.pool, async (client) => {
         if (args.input) await insertCase(client, args.input, deps.pii);

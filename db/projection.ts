@@ -1,6 +1,11 @@
 // The projection's writes from the workflow's events: one event row per (case, seq) and the case
 // row, which only moves forward. Shared by the projection activity and nothing else.
-import type { CaseEvent, CaseState } from '../domain/case.js';
+//
+// applyCaseEvent is the write of cases started before the projection carried only changes (the
+// whole state each time); applyCaseEventChanges is the current one, which also follows the
+// workflow's current run after a reset (db/migrations/004_projection_runs.sql).
+import type { CaseEvent, CaseState, Intervention } from '../domain/case.js';
+import type { CaseRowChanges, ProjectionWriteResult } from '../domain/projection.js';
 import type { Queryable } from './cases.js';
 
 /**
@@ -31,4 +36,71 @@ export async function applyCaseEvent(db: Queryable, event: CaseEvent, state: Cas
       [state.caseId, event.data.materialCode, event.at],
     );
   }
+}
+
+export interface CaseEventChanges {
+  caseId: string;
+  runId: string;
+  event: CaseEvent;
+  changes: CaseRowChanges;
+}
+
+/**
+ * Records one event and the case-row fields that changed, in one transaction (the caller's).
+ * Idempotent: a repeated (case, seq) changes nothing. A write from a run other than the one the
+ * row follows means the workflow was reset: the new run takes the case over from this seq on,
+ * unless it has itself been superseded.
+ */
+export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges): Promise<ProjectionWriteResult> {
+  const { caseId, runId, event, changes } = w;
+  const { rows } = await db.query<{ run_id: string | null; superseded: boolean }>(
+    `SELECT run_id, EXISTS (SELECT 1 FROM superseded_runs s WHERE s.case_id = c.case_id AND s.run_id = $2) AS superseded
+       FROM cases c WHERE case_id = $1 FOR UPDATE`,
+    [caseId, runId],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`case ${caseId} has no projection row yet`);
+  if (row.superseded) return 'superseded';
+  if (row.run_id !== null && row.run_id !== runId) {
+    if (!isSnapshot(changes)) return 'snapshot-required';
+    await db.query(`INSERT INTO superseded_runs (case_id, run_id, superseded_by, at_seq) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`, [caseId, row.run_id, runId, event.seq]);
+    await db.query(`DELETE FROM case_events WHERE case_id = $1 AND seq >= $2`, [caseId, event.seq]);
+    await db.query(`UPDATE case_materials SET transferred_at = NULL WHERE case_id = $1 AND transferred_at >= $2`, [caseId, event.at]);
+    await db.query(`UPDATE cases SET last_seq = $2 WHERE case_id = $1`, [caseId, event.seq - 1]);
+  }
+  await db.query(
+    `INSERT INTO case_events (case_id, seq, type, stage, status, actor, at, data)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (case_id, seq) DO NOTHING`,
+    [caseId, event.seq, event.type, event.stage, event.status, event.actor, event.at, JSON.stringify(event.data)],
+  );
+  const sets = ['stage = $2', 'status = $3', 'updated_at = $4', 'last_seq = $5', 'run_id = $6', `closed_at = CASE WHEN $3 <> 'active' THEN $4::timestamptz ELSE NULL END`];
+  const params: unknown[] = [caseId, event.stage, event.status, event.at, event.seq, runId];
+  const set = (column: string, value: unknown) => {
+    params.push(value);
+    sets.push(`${column} = $${params.length}`);
+  };
+  if ('needsIntervention' in changes) {
+    set('needs_intervention', changes.needsIntervention != null);
+    set('intervention', changes.needsIntervention ? JSON.stringify(changes.needsIntervention) : null);
+  }
+  if ('decision' in changes) set('decision', changes.decision ? JSON.stringify(changes.decision) : null);
+  if ('delivery' in changes) set('delivery', JSON.stringify(changes.delivery));
+  if ('provinceCaseId' in changes) set('province_case_id', changes.provinceCaseId ?? null);
+  await db.query(`UPDATE cases SET ${sets.join(', ')} WHERE case_id = $1 AND last_seq < $5`, params);
+  if (event.type === 'material.transferred' && typeof event.data.materialCode === 'string') {
+    await db.query(
+      `UPDATE case_materials SET transferred_at = $3 WHERE case_id = $1 AND material_code = $2 AND transferred_at IS NULL`,
+      [caseId, event.data.materialCode, event.at],
+    );
+  }
+  return 'written';
+}
+
+function isSnapshot(changes: CaseRowChanges): boolean {
+  return 'needsIntervention' in changes && 'decision' in changes && 'delivery' in changes && 'provinceCaseId' in changes;
+}
+
+/** Marks a case stuck when its events cannot be written (the simplest write that may still go through). */
+export async function flagProjectionFailure(db: Queryable, caseId: string, intervention: Intervention): Promise<void> {
+  await db.query(`UPDATE cases SET needs_intervention = true, intervention = $2 WHERE case_id = $1`, [caseId, JSON.stringify(intervention)]);
 }

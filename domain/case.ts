@@ -56,6 +56,12 @@ export interface CaseTiming {
    * few hundred history events. Absent in cases taken in before it existed (6 hours then).
    */
   statusPollMaxMs?: number;
+  /**
+   * Attempts of one projection write, and the first wait between them (doubling up to 30 s),
+   * before the case is flagged for intervention. Absent in cases taken in before: 8 and 500 ms.
+   */
+  projectionRetryAttempts?: number;
+  projectionRetryInitialMs?: number;
 }
 
 export interface CaseInput {
@@ -113,7 +119,18 @@ export interface DeliveryState {
 
 export interface Intervention {
   step: string;
+  /**
+   * `unreachable`: the province did not answer past the retry budget (retry later);
+   * `refused`: it answered with a final refusal (its reason says what to fix);
+   * `projection`: tongban's own database would not take the case's events.
+   * Absent on interventions recorded before the kinds existed.
+   */
+  kind?: 'unreachable' | 'refused' | 'projection';
   error: string;
+  /** The province's own reason for a refusal. */
+  reason?: string;
+  /** The HTTP status of a refusal. */
+  status?: number;
   since: string;
 }
 

@@ -1,56 +1,154 @@
-// Records the histories the replay test guards: a happy path and a rejection, run for real on a
-// fresh Temporal dev server, database and simulator, with the fixture key (test-only, made-up
-// applicants). Re-record only for a deliberate change and keep the old files when a change is
-// versioned with patched(): each patch adds a fixture rather than replacing one.
+// Records the histories the replay test guards, one per branch of the case workflow, run for real
+// on a fresh Temporal dev server, database and simulator with the fixture key (test-only keys,
+// made-up applicants). Every recording is stamped with the fingerprint of the workflow code it ran
+// on (harness/workflowSource.ts) in test/fixtures/histories/manifest.json.
+//
+// Run it after every change to workflow code: it ADDS fixtures of the new shape and keeps the old
+// ones, which keep replaying the old branches of each patched(). `npm test` fails while the
+// workflow code's fingerprint has no recordings (test/replay/replay.test.ts).
 //   npm run histories:record
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseKeyring } from '../config/secrets.js';
 import { migrate } from '../db/migrate.js';
-import { SEARCH_ATTRIBUTES, caseWorkflowId } from '../workflows/messages.js';
-import { startTemporalDevServer } from './temporal-server.js';
-import { resolveTemporalCli } from './temporal-cli.js';
-import { createDatabase } from '../test/support/database.js';
-import { startStack } from '../test/support/stack.js';
-import { submitCase } from '../test/support/cases.js';
+import type { CaseState } from '../domain/case.js';
+import { SEARCH_ATTRIBUTES, caseWorkflowId, getStateQuery } from '../workflows/messages.js';
+import { startTemporalDevServer } from '../dev/temporal-server.js';
+import { resolveTemporalCli } from '../dev/temporal-cli.js';
+import { createDatabase } from '../harness/database.js';
+import { eventually, startStack, type TestStack } from '../harness/stack.js';
+import { postJson, submitCase, type SubmitOptions } from '../harness/cases.js';
+import { workflowPatchIds, workflowSourceFingerprint } from '../harness/workflowSource.js';
+import { readManifest, writeManifest, type FixtureEntry } from '../harness/fixtures.js';
 
 const DIR = path.resolve('test/fixtures/histories');
 
+interface Recording {
+  name: string;
+  branches: string[];
+  submit: SubmitOptions;
+  /** Drives the case after submission (staff actions, simulator switches); resolves when it should end. */
+  drive?: (stack: TestStack, caseId: string, clerk: string) => Promise<void>;
+}
+
+const stateOf = (stack: TestStack, caseId: string) => stack.client.workflow.getHandle(caseWorkflowId(caseId)).query(getStateQuery);
+const waitFor = (stack: TestStack, caseId: string, what: string, done: (s: CaseState) => boolean) => eventually(() => stateOf(stack, caseId), done, 60_000, what);
+const expectStatus = (res: { status: number; body: unknown }, status: number, what: string) => {
+  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
+};
+
+/** A quick province: reviews in 300 ms, polled after 1.5 s without a callback. */
+const QUICK: Recording[] = [
+  { name: 'approved-electronic', branches: ['delivery-electronic', 'callback'], submit: { applicantName: '历史通过' } },
+  { name: 'rejected', branches: ['rejection'], submit: { applicantName: '历史驳回' } },
+  { name: 'delivery-mail', branches: ['delivery-mail'], submit: { applicantName: '历史邮寄', delivery: { method: 'mail', address: '四川省成都市武侯区人民南路4段1号' } } },
+  {
+    name: 'delivery-window',
+    branches: ['delivery-window'],
+    submit: { applicantName: '历史窗口', delivery: { method: 'window' } },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'delivery stage', (s) => s.stage === 'delivery');
+      expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/delivery-confirmation`, clerk, { method: 'window', note: '申请人已领取' }), 200, 'window pick-up');
+    },
+  },
+  { name: 'precheck-failed', branches: ['precheck-failure'], submit: { applicantName: '历史预审' } },
+  { name: 'status-poll', branches: ['status-poll'], submit: { applicantName: '历史轮询' } },
+  {
+    name: 'intervention-retry',
+    branches: ['intervention-retry'],
+    submit: { applicantName: '历史重试', handlingRegion: '330000' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'intervention', (s) => s.needsIntervention !== null);
+      stack.simulator.setScenario('330000', 'approve');
+      expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/retry`, clerk, { reason: '省里系统已恢复' }), 200, 'retry');
+    },
+  },
+  {
+    name: 'withdrawn-in-transfer',
+    branches: ['withdrawal-during-transfer'],
+    submit: { applicantName: '历史转撤' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'transfer stage', (s) => s.stage === 'transfer');
+      expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/withdraw`, clerk, { reason: '申请人改在迁入地办理' }), 200, 'withdrawal in transfer');
+    },
+  },
+];
+
+/** A province that takes a second to decide and is polled only after a minute. */
+const SLOW_POLL: Recording[] = [
+  {
+    name: 'withdrawn-in-review',
+    branches: ['withdrawal-during-review'],
+    submit: { applicantName: '历史审撤' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'review stage', (s) => s.stage === 'review');
+      expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/withdraw`, clerk, { reason: '申请人要求撤回' }), 200, 'withdrawal in review');
+    },
+  },
+  {
+    name: 'withdrawal-refused',
+    branches: ['withdrawal-refused', 'status-poll'],
+    submit: { applicantName: '历史已决' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'review stage', (s) => s.stage === 'review');
+      await new Promise((r) => setTimeout(r, 2500));
+      expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/withdraw`, clerk, { reason: '申请人要求撤回' }), 409, 'withdrawal after the decision');
+    },
+  },
+];
+
 async function main() {
   const keyring = parseKeyring(fs.readFileSync(path.join(DIR, 'fixture-keys.json'), 'utf8'), 'fixture-keys.json');
+  const fingerprint = workflowSourceFingerprint();
+  const patches = workflowPatchIds();
   const cli = await resolveTemporalCli({ log: (l) => console.error(l) });
   if (cli.kind !== 'binary') throw new Error('recording needs the temporal CLI binary (npm run temporal:ensure)');
   const temporal = await startTemporalDevServer({ cli, headless: true, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => {} });
   const db = await createDatabase('tongban_record');
+  const recorded: FixtureEntry[] = [];
   try {
     await migrate(db.url);
-    const stack = await startStack({ temporalAddress: temporal.address, databaseUrl: db.url, payloadKeys: keyring });
-    try {
-      const clerk = await stack.token('clerk', '440100');
-      stack.simulator.addRule({ match: { applicantName: '历史驳回' }, scenario: 'reject' });
-      const runs = [
-        { file: 'case-approved-electronic.json', opts: { applicantName: '历史通过', delivery: { method: 'electronic' as const } } },
-        { file: 'case-rejected.json', opts: { applicantName: '历史驳回', delivery: { method: 'electronic' as const } } },
-      ];
-      for (const run of runs) {
-        const sub = await submitCase(stack.apiUrl, clerk, run.opts);
-        if (sub.status !== 201) throw new Error(`submit failed: ${sub.status} ${JSON.stringify(sub.body)}`);
-        const handle = stack.client.workflow.getHandle(caseWorkflowId(sub.body.caseId));
-        await handle.result();
-        // The CLI's JSON is the format every Temporal SDK's replayer reads.
-        const json = execFileSync(cli.path, ['workflow', 'show', '--address', temporal.address, '--workflow-id', handle.workflowId, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 }).toString();
-        const events = (JSON.parse(json) as { events: unknown[] }).events.length;
-        fs.writeFileSync(path.join(DIR, run.file), json.endsWith('\n') ? json : `${json}\n`);
-        console.log(`recorded ${run.file} (${events} events)`);
+    const sets: [Recording[], Parameters<typeof startStack>[0]['env'], number][] = [
+      [QUICK, { STATUS_POLL_AFTER_MS: '1500' }, 300],
+      [SLOW_POLL, { STATUS_POLL_AFTER_MS: '60000' }, 1000],
+    ];
+    for (const [recordings, env, reviewDelayMs] of sets) {
+      const stack = await startStack({ temporalAddress: temporal.address, databaseUrl: db.url, payloadKeys: keyring, env, simulator: { reviewDelayMs } });
+      try {
+        stack.simulator.addRule({ match: { applicantName: '历史驳回' }, scenario: 'reject' });
+        stack.simulator.addRule({ match: { applicantName: '历史预审' }, scenario: 'elicence-invalid' });
+        stack.simulator.addRule({ match: { applicantName: '历史轮询' }, scenario: 'lost-callback' });
+        stack.simulator.addRule({ match: { applicantName: '历史已决' }, scenario: 'lost-callback' });
+        stack.simulator.addRule({ match: { applicantName: '历史转撤' }, scenario: 'slow' });
+        stack.simulator.setScenario('330000', 'down');
+        const clerk = await stack.token('clerk', '440100');
+        for (const rec of recordings) {
+          const sub = await submitCase(stack.apiUrl, clerk, rec.submit);
+          if (sub.status !== 201) throw new Error(`${rec.name}: submit failed: ${sub.status} ${JSON.stringify(sub.body)}`);
+          const handle = stack.client.workflow.getHandle(caseWorkflowId(sub.body.caseId));
+          await rec.drive?.(stack, sub.body.caseId, clerk);
+          const final = (await handle.result()) as CaseState;
+          // The CLI's JSON is the format every Temporal SDK's replayer reads.
+          const json = execFileSync(cli.path, ['workflow', 'show', '--address', temporal.address, '--workflow-id', handle.workflowId, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 }).toString();
+          const events = (JSON.parse(json) as { events: unknown[] }).events.length;
+          const file = `case-${rec.name}-${fingerprint.slice(0, 12)}.json`;
+          fs.writeFileSync(path.join(DIR, file), json.endsWith('\n') ? json : `${json}\n`);
+          recorded.push({ file, branches: rec.branches, workflowSource: fingerprint, patches, outcome: final.status, recordedAt: new Date().toISOString() });
+          console.log(`recorded ${file} (${events} events, ${final.status})`);
+        }
+      } finally {
+        await stack.stop();
       }
-    } finally {
-      await stack.stop();
     }
   } finally {
     await db.drop();
     await temporal.stop();
   }
+  const manifest = readManifest(DIR);
+  const files = new Set(recorded.map((r) => r.file));
+  writeManifest(DIR, { fixtures: [...manifest.fixtures.filter((f) => !files.has(f.file)), ...recorded] });
+  console.log(`manifest: ${manifest.fixtures.filter((f) => !files.has(f.file)).length + recorded.length} fixtures`);
 }
 
 main().catch((e) => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CASE_STAGES } from '../../domain/case.js';
 import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
-import { getJson, samplePdf, submitCase, uploadFile, validIdNumber } from '../support/cases.js';
+import { getJson, samplePdf, submitCase, uploadFile, validIdNumber } from '../../harness/cases.js';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseState } from '../../domain/case.js';
 import { caseWorkflowId, getStateQuery } from '../../workflows/messages.js';
 import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
-import { postJson, submitCase } from '../support/cases.js';
+import { postJson, submitCase } from '../../harness/cases.js';
 import { signRequest } from '../../crypto/signing.js';
 
 // Each describe runs its own stack and stops it before the next starts: stacks use different

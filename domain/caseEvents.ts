@@ -1,0 +1,98 @@
+// Every event a case can record, with the shape of its data: one closed union, so the workflow
+// cannot record a type nobody reads, and the projection, the API and the console can rely on what
+// each type carries. Pure types and constants, safe in workflow code.
+//
+// No event data carries the applicant's personal data in clear (name, identity number, phone,
+// address): the workflow scrubs every recorded string against the applicant (workflows/case/record.ts),
+// and fields that name a person hold masked values.
+import type { CaseStage, CaseStatus, Certificate } from './case.js';
+
+/** Why a case waits for a person: the province could not be reached, or it refused the request. */
+export type InterventionKind = 'unreachable' | 'refused' | 'projection';
+
+export interface ELicenceResult {
+  materialCode: string;
+  valid: boolean;
+  issuer?: string;
+}
+
+/** Type → data of every case event. */
+export interface CaseEventData {
+  'case.submitted': {
+    itemCode: string;
+    itemVersion: number;
+    channel: string;
+    receivingRegion: string;
+    handlingRegion: string;
+    materials: string[];
+  };
+  'precheck.passed': { eLicences: ELicenceResult[] };
+  'precheck.failed': { problems: string[]; eLicences: ELicenceResult[] };
+  'transfer.created': { provinceCaseId: string };
+  'material.transferred': { materialCode: string; sha256: string; size: number };
+  'review.started': { provinceCaseId: string; materials: number };
+  'review.accepted': { eventId: string; via: 'callback' | 'poll' };
+  'decision.approved': { eventId: string; via: 'callback' | 'poll'; reasons: string[] };
+  'decision.rejected': { eventId: string; via: 'callback' | 'poll'; reasons: string[] };
+  'delivery.issued': { certificate: Certificate | null };
+  'delivery.awaiting': { method: string };
+  'delivery.mailed': { trackingNumber: string | null; via: 'callback' | 'poll' };
+  /** By the province (signedBy masked) or by staff at the window or for a mail receipt. */
+  'delivery.confirmed':
+    | { signedBy: string | null; via: 'callback' | 'poll' }
+    | { method: 'window' | 'mail'; note: string | null; role: string; region: string };
+  'case.closed': { outcome: 'rejected' };
+  'case.completed': { delivery: string };
+  'intervention.required': { step: string; kind: InterventionKind; error: string; reason?: string | null; status?: number | null };
+  'intervention.cleared': { step: string; by: string };
+  'intervention.retry': { step: string; reason: string; role: string; region: string };
+  'case.withdrawal_requested': { reason: string; role: string; region: string };
+  /** The province had already decided: the withdrawal stands refused and the case takes the decision. */
+  'withdrawal.refused': { reason: string; provinceOutcome: 'approved' | 'rejected' | null };
+  'case.withdrawn': { reason: string; province: string | null };
+  /** A province event whose payload the workflow could not accept (it is dropped, the case goes on). */
+  'province.event_rejected': { eventId: string | null; problem: string };
+}
+
+export type CaseEventType = keyof CaseEventData;
+
+export const CASE_EVENT_TYPES = [
+  'case.submitted',
+  'precheck.passed',
+  'precheck.failed',
+  'transfer.created',
+  'material.transferred',
+  'review.started',
+  'review.accepted',
+  'decision.approved',
+  'decision.rejected',
+  'delivery.issued',
+  'delivery.awaiting',
+  'delivery.mailed',
+  'delivery.confirmed',
+  'case.closed',
+  'case.completed',
+  'intervention.required',
+  'intervention.cleared',
+  'intervention.retry',
+  'case.withdrawal_requested',
+  'withdrawal.refused',
+  'case.withdrawn',
+  'province.event_rejected',
+] as const satisfies readonly CaseEventType[];
+
+// Compile-time check that the list names every type of the union.
+type Missing = Exclude<CaseEventType, (typeof CASE_EVENT_TYPES)[number]>;
+const _allListed: Missing extends never ? true : Missing = true;
+void _allListed;
+
+/** One recorded event of a case, as the projection stores it. */
+export interface TypedCaseEvent<T extends CaseEventType = CaseEventType> {
+  seq: number;
+  type: T;
+  stage: CaseStage;
+  status: CaseStatus;
+  at: string;
+  actor: string;
+  data: CaseEventData[T];
+}

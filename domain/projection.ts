@@ -1,0 +1,18 @@
+// What the case workflow sends its projection with each event: the case-row fields that changed
+// since its last write (the event itself carries stage and status). Shared by the workflow's
+// recorder and the projection activity.
+import type { Decision, DeliveryState, Intervention } from './case.js';
+
+export interface CaseRowChanges {
+  needsIntervention?: Intervention | null;
+  decision?: Decision | null;
+  delivery?: DeliveryState;
+  provinceCaseId?: string | null;
+}
+
+/**
+ * `written`: applied (or already there); `snapshot-required`: the case row was last written by
+ * another run of the workflow (after a reset), so the next write must carry every field;
+ * `superseded`: this run was replaced by a newer one and its writes are ignored.
+ */
+export type ProjectionWriteResult = 'written' | 'snapshot-required' | 'superseded';

@@ -1,0 +1,90 @@
+// The case's messages: the state query, province events (signal), and the staff updates whose
+// validators decide whether the case allows them now (a rejection reaches staff as a 409).
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { confirmDeliveryUpdate, getStateQuery, provinceEventSignal, retryUpdate, withdrawUpdate, type StaffCommand } from '../messages.js';
+import { provinceEventProblem } from './inbox.js';
+import type { CaseRun } from './run.js';
+
+export function registerHandlers(c: CaseRun): void {
+  const { state } = c;
+  setHandler(getStateQuery, () => state);
+
+  setHandler(provinceEventSignal, async (event) => {
+    // The API and the gateway validate events; anything else (e.g. a payload that was not
+    // encrypted with our key, see crypto/payloadCodec.ts) is dropped on the record.
+    const problem = provinceEventProblem(event);
+    if (problem) {
+      const eventId = typeof (event as { eventId?: unknown })?.eventId === 'string' ? String((event as { eventId: string }).eventId).slice(0, 200) : null;
+      await c.record('province.event_rejected', { eventId, problem });
+      return;
+    }
+    c.inbox.receive(event);
+  });
+
+  setHandler(
+    withdrawUpdate,
+    async (cmd) => {
+      c.withdrawal = cmd;
+      c.scope.cancel();
+      await condition(() => state.status !== 'active' || c.withdrawalRefused || (c.withdrawing && state.needsIntervention !== null));
+      if (c.withdrawalRefused) {
+        throw ApplicationFailure.nonRetryable('the handling authority had already decided the case: it can no longer be withdrawn and takes that decision', 'ProvinceDecided');
+      }
+      return state;
+    },
+    {
+      validator: (cmd) => {
+        requireReason(cmd);
+        if (state.status !== 'active') throw ApplicationFailure.nonRetryable(`the case is already ${state.status}`, 'CaseClosed');
+        if (state.decision || c.withdrawalRefused) throw ApplicationFailure.nonRetryable('a decision has been made; the case can no longer be withdrawn', 'DecisionMade');
+        if (c.withdrawal) throw ApplicationFailure.nonRetryable('the case is already being withdrawn', 'WithdrawalPending');
+      },
+    },
+  );
+
+  setHandler(
+    retryUpdate,
+    async (cmd) => {
+      const stuck = state.needsIntervention!;
+      c.retryRequested = true;
+      // A projection that would not write cannot record the retry either; the API audits it.
+      if (stuck.kind === 'projection') return state;
+      // Cleared here, so the projection shows the case as no longer stuck while the step runs
+      // again; a failure past the budget flags it anew.
+      state.needsIntervention = null;
+      await c.record('intervention.retry', { step: stuck.step, reason: cmd.reason, role: cmd.role, region: cmd.region }, cmd.actor);
+      return state;
+    },
+    {
+      validator: (cmd) => {
+        requireReason(cmd);
+        if (!state.needsIntervention) throw ApplicationFailure.nonRetryable('the case is not waiting for an intervention', 'NothingToRetry');
+      },
+    },
+  );
+
+  setHandler(
+    confirmDeliveryUpdate,
+    async (cmd) => {
+      c.confirmation = cmd;
+      await condition(() => state.status !== 'active');
+      return state;
+    },
+    {
+      validator: (cmd) => {
+        if (state.stage !== 'delivery' || state.status !== 'active') {
+          throw ApplicationFailure.nonRetryable(`nothing to deliver: the case is at ${state.stage} (${state.status})`, 'NotInDelivery');
+        }
+        if (cmd.method !== state.delivery.method) {
+          throw ApplicationFailure.nonRetryable(`the result goes out by ${state.delivery.method}, not ${cmd.method}`, 'WrongDeliveryMethod');
+        }
+      },
+    },
+  );
+}
+
+function requireReason(cmd: StaffCommand): void {
+  if (!cmd || !cmd.actor || typeof cmd.reason !== 'string' || cmd.reason.trim().length < 2) {
+    throw ApplicationFailure.nonRetryable('a staff action needs an actor and a reason', 'ReasonRequired');
+  }
+}

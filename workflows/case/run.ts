@@ -1,0 +1,104 @@
+// The state of one running case and everything its stages share: the input, the state the query
+// returns, the province proxy, the inbox of province events, the staff requests waiting to be
+// acted on, and the recorder. Built once by openCase(); each stage module takes it as `c`.
+import { ActivityCancellationType, CancellationScope, proxyActivities } from '@temporalio/workflow';
+import type { ProvinceActivities } from '../../activities/index.js';
+import type { CaseInput, CaseState } from '../../domain/case.js';
+import { provinceOf } from '../../domain/regions.js';
+import { provinceTaskQueue, type DeliveryConfirmation, type StaffCommand } from '../messages.js';
+import { createInbox, type Inbox } from './inbox.js';
+import { createRecorder, type Recorder } from './record.js';
+
+/** Province calls heartbeat about every second; a silent attempt is given up after this. */
+const PROVINCE_HEARTBEAT_TIMEOUT = '10 seconds';
+
+export interface CaseRun {
+  readonly input: CaseInput;
+  readonly caseId: string;
+  readonly provinceCode: string;
+  readonly state: CaseState;
+  /** Province calls, on the handling province's queue; past the retry budget a call fails. */
+  readonly province: ProvinceActivities;
+  readonly inbox: Inbox;
+  readonly record: Recorder['record'];
+  /** The scope the procedure runs in; a withdrawal cancels it. */
+  scope: CancellationScope;
+  /** Set by the withdraw update; cleared when the province refuses it. */
+  withdrawal: StaffCommand | null;
+  /** The province had decided before the withdrawal reached it. */
+  withdrawalRefused: boolean;
+  /** The withdrawal is being carried out (after the procedure stopped). */
+  withdrawing: boolean;
+  retryRequested: boolean;
+  confirmation: DeliveryConfirmation | null;
+  /** The province may hold the case from here on (a create may have reached it). */
+  transferStarted: boolean;
+}
+
+export function openCase(input: CaseInput): CaseRun {
+  const provinceCode = provinceOf(input.handlingRegion);
+  const { timing } = input;
+  const state: CaseState = {
+    caseId: input.caseId,
+    itemCode: input.item.code,
+    itemVersion: input.item.version,
+    stage: 'intake',
+    status: 'active',
+    needsIntervention: null,
+    provinceCaseId: null,
+    decision: null,
+    delivery: { method: input.delivery.method, status: 'pending' },
+    transferredMaterials: [],
+    lastSeq: 0,
+  };
+  const province = proxyActivities<ProvinceActivities>({
+    taskQueue: provinceTaskQueue(provinceCode),
+    startToCloseTimeout: timing.callTimeoutMs,
+    scheduleToCloseTimeout: retryBudgetMs(timing),
+    heartbeatTimeout: PROVINCE_HEARTBEAT_TIMEOUT,
+    // A withdrawal waits until an in-flight call has really stopped before it asks the province.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: timing.retryInitialIntervalMs,
+      maximumInterval: timing.retryMaximumIntervalMs,
+      backoffCoefficient: 2,
+      maximumAttempts: timing.retryMaximumAttempts,
+    },
+  });
+  const c: CaseRun = {
+    input,
+    caseId: input.caseId,
+    provinceCode,
+    state,
+    province,
+    inbox: undefined as unknown as Inbox,
+    record: undefined as unknown as Recorder['record'],
+    scope: new CancellationScope(),
+    withdrawal: null,
+    withdrawalRefused: false,
+    withdrawing: false,
+    retryRequested: false,
+    confirmation: null,
+    transferStarted: false,
+  };
+  const recorder = createRecorder(c);
+  Object.assign(c, { record: recorder.record, inbox: createInbox(c) });
+  return c;
+}
+
+/** Moves the case to a stage (and status); the next recorded event carries it. */
+export function enter(c: CaseRun, stage: CaseState['stage'], status: CaseState['status'] = c.state.status): void {
+  c.state.stage = stage;
+  c.state.status = status;
+}
+
+/** The longest a province call may keep retrying before the case waits for a person. */
+export function retryBudgetMs(t: CaseInput['timing']): number {
+  let total = 0;
+  let interval = t.retryInitialIntervalMs;
+  for (let i = 0; i < t.retryMaximumAttempts; i++) {
+    total += t.callTimeoutMs + interval;
+    interval = Math.min(interval * 2, t.retryMaximumIntervalMs);
+  }
+  return total;
+}
