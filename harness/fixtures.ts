@@ -12,6 +12,8 @@ export interface FixtureEntry {
   workflowSource: string;
   /** Patch ids the recording code knew (their markers are in the history). */
   patches: string[];
+  /** Patches whose old branch this history takes (recorded on code from before them). */
+  oldBranchOf?: string[];
   outcome: string;
   recordedAt: string;
 }
