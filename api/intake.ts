@@ -111,17 +111,20 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
   if (!item) throw problem(422, `no service item ${body.itemCode}`, { errors: [{ path: 'itemCode', message: 'is not a known service item' }] });
   const materials = await checkSubmission(deps, staff, item, body);
 
+  let claimed: IntakeClaim | null = earlier;
   if (!earlier) {
     const claim = { idempotencyKey, requestHash, caseId: caseIdFor(staff.sub, idempotencyKey), actor: staff.sub, submittedAt: new Date().toISOString() };
-    if (!(await claimIntake(deps.pool, claim))) {
+    if (await claimIntake(deps.pool, claim)) {
+      claimed = claim;
+    } else {
       // A concurrent request with the same key claimed it first (and has committed: the insert
       // waited for it). Finish its work idempotently, as any retry would.
       earlier = await findIntake(deps.pool, idempotencyKey);
       if (!earlier) throw problem(503, 'the intake could not be recorded; retry with the same Idempotency-Key');
       checkRepeat(earlier, requestHash, staff);
+      claimed = earlier;
     }
   }
-  const claimed = earlier ?? (await findIntake(deps.pool, idempotencyKey));
   if (!claimed) throw problem(503, 'the intake could not be recorded; retry with the same Idempotency-Key');
 
   const input = caseInputOf(deps.config, staff, item, body, materials, claimed);
@@ -135,7 +138,11 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
     });
     return insertedRow;
   });
-  if (inserted) deps.metrics.casesSubmitted.inc({ item_code: item.code });
+  if (inserted) {
+    deps.metrics.casesSubmitted.inc({ item_code: item.code });
+    return { caseId: input.caseId, status: 'active', stage: 'intake', replayed: earlier !== null };
+  }
+  // The projection wrote the case row first (the workflow was already running): report where it is.
   const now = await findIntake(deps.pool, idempotencyKey);
   return { caseId: input.caseId, status: now?.status ?? 'active', stage: now?.stage ?? 'intake', replayed: earlier !== null };
 }

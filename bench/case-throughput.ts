@@ -3,13 +3,15 @@
 //   npx tsx bench/case-throughput.ts [cases=200] [concurrency=10]
 // Bounded: a fixed number of cases against loopback only; it stops by itself.
 import { randomUUID } from 'node:crypto';
+import proto from '@temporalio/proto';
 import { migrate } from '../db/migrate.js';
 import { caseWorkflowId, SEARCH_ATTRIBUTES } from '../workflows/messages.js';
-import { startTemporalDevServer } from '../scripts/temporal-server.js';
-import { createDatabase } from '../test/support/database.js';
-import { startStack } from '../test/support/stack.js';
-import { samplePdf, uploadFile, validIdNumber } from '../test/support/cases.js';
+import { startTemporalDevServer } from '../dev/temporal-server.js';
+import { createDatabase } from '../harness/database.js';
+import { startStack } from '../harness/stack.js';
+import { samplePdf, uploadFile, validIdNumber } from '../harness/cases.js';
 
+const { temporal: temporalProto } = proto;
 const CASES = Number(process.argv[2] ?? 200);
 const CONCURRENCY = Number(process.argv[3] ?? 10);
 
@@ -74,10 +76,21 @@ async function main() {
     await Promise.all(Array.from({ length: CONCURRENCY }, runner));
     const seconds = (performance.now() - started) / 1000;
     const events = await stack.pool.query<{ n: string }>('SELECT count(*) AS n FROM case_events');
+    // History cost of a sample of the cases: events and encoded bytes per case.
+    const sample = await stack.pool.query<{ case_id: string }>('SELECT case_id FROM cases ORDER BY submitted_at DESC LIMIT 10');
+    const historyEvents: number[] = [];
+    const historyBytes: number[] = [];
+    for (const { case_id } of sample.rows) {
+      const history = await stack.client.workflow.getHandle(caseWorkflowId(case_id)).fetchHistory();
+      historyEvents.push(history.events?.length ?? 0);
+      historyBytes.push(temporalProto.api.history.v1.History.encode(history).finish().length);
+    }
     console.log(`cases: ${CASES}, concurrency: ${CONCURRENCY}, wall time ${seconds.toFixed(1)} s`);
     console.log(`throughput: ${(CASES / seconds).toFixed(1)} completed cases/s (${events.rows[0]!.n} projection events)`);
     console.log(summary('intake (POST /v1/cases)', intake));
     console.log(summary('end to end (intake → completed, incl. 100 ms simulated review)', endToEnd));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    console.log(`history per case: ${mean(historyEvents).toFixed(0)} events, ${(mean(historyBytes) / 1024).toFixed(1)} KiB (mean of ${historyEvents.length})`);
   } finally {
     await stack.stop();
     await db.drop();
