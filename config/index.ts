@@ -21,7 +21,8 @@ const envSchema = z.object({
   /** Where province systems reach our callbacks; defaults to http://HOST:PORT. */
   PUBLIC_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATA_DIR: z.string().default('.data'),
+  /** An empty value means unset (a shell's `DATA_DIR=` must not put runtime state in the working directory). */
+  DATA_DIR: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('.data')),
   MATERIALS_DIR: z.string().optional(),
   UPLOAD_MAX_BYTES: intFromEnv(20 * 1024 * 1024, 1),
 

@@ -3,7 +3,7 @@
 //
 // applyCaseEvent is the write of cases started before the projection carried only changes (the
 // whole state each time); applyCaseEventChanges is the current one, which also follows the
-// workflow's current run after a reset (db/migrations/004_projection_runs.sql).
+// workflow's current run after a reset (db/migrations/003_projection_runs.sql).
 import type { CaseEvent, CaseState, Intervention } from '../domain/case.js';
 import type { CaseRowChanges, ProjectionWriteResult } from '../domain/projection.js';
 import type { Queryable } from './cases.js';
