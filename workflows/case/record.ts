@@ -134,9 +134,11 @@ export function createRecorder(c: CaseRun): Recorder {
     }
     const fields = structuredCloneRow(rowFieldsOf(state));
     const first = event.seq === 1;
-    const write = queue.then(() => writeDelta(event, fields, first));
+    // The queued write must itself run non-cancellable: a callback runs in the scope where it
+    // was chained, so chaining it in the procedure's scope would let a withdrawal cancel it.
+    const write = CancellationScope.nonCancellable(() => queue.then(() => writeDelta(event, fields, first)));
     queue = write.catch(() => {});
-    await CancellationScope.nonCancellable(() => write);
+    await write;
   }
 
   return { record };
