@@ -1,5 +1,6 @@
 // The case (办件): its stages, statuses, workflow input and the state a query returns. Pure types
 // and constants shared by workflows, activities, api and tests.
+import type { CaseEventType } from './caseEvents.js';
 import type { DeliveryMethod, ItemDefinition } from './items.js';
 
 export const CASE_STAGES = ['intake', 'precheck', 'transfer', 'review', 'decision', 'delivery', 'closed'] as const;
@@ -134,9 +135,13 @@ export interface Intervention {
   since: string;
 }
 
+/**
+ * One recorded event as the projection stores it: the type is one of the closed union in
+ * domain/caseEvents.ts (TypedCaseEvent there ties each type to the shape of its data).
+ */
 export interface CaseEvent {
   seq: number;
-  type: string;
+  type: CaseEventType;
   stage: CaseStage;
   status: CaseStatus;
   at: string;

@@ -1,6 +1,7 @@
 // The fingerprint of the workflow code that decides what a case does: every file the workflow
 // bundle's entry (workflows/index.ts) imports as a value, transitively (workflows/, and the
-// domain/ code they use), with comments and formatting removed so a comment edit does not count.
+// domain/ code they use), compiled to JavaScript without comments, so an edit of a comment or a
+// type does not count; only what runs does.
 // The recorded replay fixtures carry the fingerprint they were recorded on; the replay test fails
 // when the code changed and no fixture of the new shape was recorded
 // (scripts/record-histories.ts, docs/case-workflow.md).
@@ -38,13 +39,15 @@ export function workflowSourceFiles(entry = WORKFLOW_ENTRY): string[] {
   return [...seen].map((f) => path.relative(ROOT, f)).sort();
 }
 
-/** SHA-256 over the files' code without comments or formatting. */
+/** SHA-256 over the files' JavaScript: types, comments and formatting removed. */
 export function workflowSourceFingerprint(entry = WORKFLOW_ENTRY): string {
-  const printer = ts.createPrinter({ removeComments: true });
   const hash = createHash('sha256');
   for (const rel of workflowSourceFiles(entry)) {
-    const source = ts.createSourceFile(rel, fs.readFileSync(path.join(ROOT, rel), 'utf8'), ts.ScriptTarget.ES2022, false);
-    hash.update(`${rel}\n${printer.printFile(source)}\n`);
+    const { outputText } = ts.transpileModule(fs.readFileSync(path.join(ROOT, rel), 'utf8'), {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, removeComments: true, verbatimModuleSyntax: false },
+      fileName: rel,
+    });
+    hash.update(`${rel}\n${outputText.replace(/\s+/g, ' ')}\n`);
   }
   return hash.digest('hex');
 }

@@ -316,7 +316,7 @@ describe('GET /v1/cases/:caseId', () => {
     const base = Date.now() - 10_000;
     const at = (s: number) => new Date(base + s * 1000).toISOString();
     await applyCaseEvent(h.pool, { seq: 2, type: 'material.transferred', stage: 'transfer', status: 'active', at: at(2), actor: 'system', data: { materialCode: 'resident-id-card' } }, state(2, 'transfer'));
-    await applyCaseEvent(h.pool, { seq: 1, type: 'stage.entered', stage: 'precheck', status: 'active', at: at(1), actor: 'system', data: {} }, state(1, 'precheck'));
+    await applyCaseEvent(h.pool, { seq: 1, type: 'precheck.passed', stage: 'precheck', status: 'active', at: at(1), actor: 'system', data: {} }, state(1, 'precheck'));
 
     const res = await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}`, headers: clerk });
     const body = res.json<{ stage: string; provinceCaseId: string; timeline: { seq: number; type: string }[]; materials: { materialCode: string; transferredAt: string | null }[] }>();
