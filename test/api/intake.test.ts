@@ -322,7 +322,7 @@ describe('GET /v1/cases/:caseId', () => {
     const body = res.json<{ stage: string; provinceCaseId: string; timeline: { seq: number; type: string }[]; materials: { materialCode: string; transferredAt: string | null }[] }>();
     expect(body.stage).toBe('transfer');
     expect(body.provinceCaseId).toBe('510000-000042');
-    expect(body.timeline.map((e) => [e.seq, e.type])).toEqual([[1, 'stage.entered'], [2, 'material.transferred']]);
+    expect(body.timeline.map((e) => [e.seq, e.type])).toEqual([[1, 'precheck.passed'], [2, 'material.transferred']]);
     expect(body.materials.find((m) => m.materialCode === 'resident-id-card')?.transferredAt).toBe(at(2));
     expect(body.materials.find((m) => m.materialCode === 'transfer-application')?.transferredAt).toBeNull();
   });
