@@ -77,9 +77,13 @@ describe('the unattached-files sweep', () => {
     for (const f of attached) await backdate(f.file_id, f.sha256);
 
     await stack.client.schedule.getHandle(SWEEP_UNATTACHED_FILES_SCHEDULE_ID).trigger();
-    await eventually(async () => [await fileExists(orphan.fileId), await fileExists(sharing.fileId)], (v) => v.every((e) => !e), 30_000, 'the old unattached rows to be deleted');
-
-    expect(fs.existsSync(blobPath(orphan.sha256))).toBe(false);
+    // The activity deletes the rows first and the blobs after them: wait for the last of it.
+    await eventually(
+      async () => [await fileExists(orphan.fileId), await fileExists(sharing.fileId), fs.existsSync(blobPath(orphan.sha256))],
+      (v) => v.every((e) => !e),
+      30_000,
+      'the old unattached rows and the orphan blob to be deleted',
+    );
     // Its blob is still the attached material's.
     expect(fs.existsSync(blobPath(sharing.sha256))).toBe(true);
     for (const f of attached) {
