@@ -26,7 +26,7 @@ export default tseslint.config(
             { group: ioLibraries, message: 'Workflow code must be deterministic: I/O libraries belong in activities/.' },
             { group: ['**/activities/*', '**/activities'], allowTypeImports: true, message: 'Import only activity types into workflows (import type).' },
             { group: ['**/contracts/*'], allowTypeImports: true, message: 'Import only the protocol\'s types into workflows (import type).' },
-            { group: ['**/api/*', '**/worker/*', '**/config/*', '**/crypto/*', '**/db/*', '**/simulator/*', '**/dev/*', '**/harness/*', '**/scripts/*', '**/materials/*', '**/clients/*'], message: 'workflows/ may import only domain/ code.' },
+            { group: ['**/api/*', '**/worker/*', '**/config/*', '**/crypto/*', '**/db/*', '**/simulator/*', '**/dev/*', '**/harness/*', '**/calendar/*', '**/scripts/*', '**/materials/*', '**/clients/*'], message: 'workflows/ may import only domain/ code.' },
           ],
         },
       ],

@@ -5,3 +5,4 @@ export { createProjectionActivities, type ProjectionActivities, type ProjectionD
 export { createProvinceActivities, type ProvinceActivities, type ProvinceDeps, type ProvinceCall, type ELicenceCheck, type ProvinceCaseStatus, type ProvinceCaseRef, type WithdrawalResult } from './province.js';
 export { PROVINCE_REFUSED, PROVINCE_RESPONSE_INVALID, type ProvinceRefusal } from './gateway.js';
 export { createMaintenanceActivities, type MaintenanceActivities, type MaintenanceDeps } from './maintenance.js';
+export { createCalendarActivities, CALENDAR_RANGE, type CalendarActivities } from './calendar.js';

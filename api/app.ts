@@ -15,6 +15,7 @@ import { createFilesystemStore, type MaterialsStore } from '../materials/store.j
 import { authenticate } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { errorHandler, notFoundHandler } from './problem.js';
+import { calendarRoutes } from './routes/calendar.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { caseRoutes } from './routes/cases.js';
 import { codecRoutes } from './routes/codec.js';
@@ -100,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       v1.addHook('onRequest', authenticate(secrets.jwtSecret, config.TOKEN_MAX_AGE_SECONDS));
       await v1.register(fileRoutes);
       await v1.register(itemRoutes);
+      await v1.register(calendarRoutes);
       await v1.register(caseRoutes, { updateTimeoutMs: deps.updateTimeoutMs ?? 15_000, startTimeoutMs: deps.startTimeoutMs ?? 10_000 });
     },
     { prefix: '/v1' },

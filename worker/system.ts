@@ -10,7 +10,8 @@ import type pg from 'pg';
 import { loggerOptions } from '../config/logger.js';
 import type { Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
-import { createMaintenanceActivities, createProjectionActivities, createProvinceActivities, type ProvinceActivities } from '../activities/index.js';
+import { createCalendarActivities, createMaintenanceActivities, createProjectionActivities, createProvinceActivities, type ProvinceActivities } from '../activities/index.js';
+import { shippedCalendar } from '../calendar/load.js';
 import { createPool } from '../clients/postgres.js';
 import { connectTemporalClient, temporalConnectionOptions } from '../clients/temporal.js';
 import { createFilesystemStore } from '../materials/store.js';
@@ -94,6 +95,8 @@ export function buildActivities(config: Config, secrets: Secrets, pool: pg.Pool 
       ? {
           ...createProjectionActivities({ pool, pii: { keyring: secrets.piiSealKeys, hashKey: secrets.piiHashKey } }),
           ...createMaintenanceActivities({ pool, store }),
+          // The working-day calendar, read once here; a malformed data file stops the start (calendar/load.ts).
+          ...createCalendarActivities(shippedCalendar()),
         }
       : null,
     province: createProvinceActivities({ store, provinces: secrets.provinces, callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS }),

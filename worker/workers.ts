@@ -5,13 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Keyring } from '../config/secrets.js';
 import { encryptedDataConverter } from '../crypto/payloadCodec.js';
-import type { MaintenanceActivities, ProjectionActivities, ProvinceActivities } from '../activities/index.js';
+import type { CalendarActivities, MaintenanceActivities, ProjectionActivities, ProvinceActivities } from '../activities/index.js';
 import { CASE_TASK_QUEUE, provinceTaskQueue } from '../workflows/messages.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** What the case queue runs besides the workflows: the projection and the scheduled housekeeping. */
-export type CaseQueueActivities = ProjectionActivities & MaintenanceActivities;
+export type CaseQueueActivities = ProjectionActivities & MaintenanceActivities & CalendarActivities;
 
 export interface WorkerSetup {
   connection: NativeConnection;
