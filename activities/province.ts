@@ -13,6 +13,7 @@ import {
   ALREADY_DECIDED_SLUG,
   alreadyDecidedProblemSchema,
   caseStatusResponseSchema,
+  correctionAnswerResponseSchema,
   createCaseResponseSchema,
   findCaseResponseSchema,
   licenceVerifyResponseSchema,
@@ -21,6 +22,7 @@ import {
   submitResponseSchema,
   UNKNOWN_CASE_SLUG,
   withdrawResponseSchema,
+  type CorrectionAnswerRequest,
   type CreateCaseRequest,
   type ProvinceCaseStatusName,
   type ProvinceEventMessage,
@@ -72,6 +74,23 @@ export interface ProvinceCaseRef {
   status: ProvinceCaseStatusName;
 }
 
+/** A supplement to send: a material's new revision, answering the open correction notice. */
+export interface SupplementUpload extends ProvinceCall {
+  provinceCaseId: string;
+  materialCode: string;
+  sha256: string;
+  contentType: string;
+  /** 1 for a material's first supplement, counting up (the original has none). */
+  revision: number;
+}
+
+/** The answer to a correction notice: the supplement of each deficiency, as uploaded. */
+export interface CorrectionAnswer extends ProvinceCall {
+  provinceCaseId: string;
+  noticeId: string;
+  items: CorrectionAnswerRequest['items'];
+}
+
 export function createProvinceActivities(deps: ProvinceDeps) {
   const gateway = deps.gateway ?? createProvinceGateway(deps.provinces);
   const heartbeatMs = deps.heartbeatIntervalMs ?? 1000;
@@ -90,6 +109,31 @@ export function createProvinceActivities(deps: ProvinceDeps) {
   };
   const timeoutMs = deps.callTimeoutMs;
   const casePath = (provinceCaseId: string) => `/cases/${encodeURIComponent(provinceCaseId)}`;
+
+  /** Reads the bytes from the content-addressed store and PUTs them: an original, or a supplement with its revision. */
+  const putMaterial = async (args: ProvinceCall & { provinceCaseId: string; materialCode: string; sha256: string; contentType: string }, revision: number | undefined) => {
+    let bytes: Buffer;
+    try {
+      bytes = await deps.store.read(args.sha256);
+    } catch (e) {
+      if (e instanceof MaterialNotFoundError) throw ApplicationFailure.nonRetryable(e.message, 'MaterialMissing');
+      throw e;
+    }
+    const query = revision === undefined ? '' : `?revision=${revision}`;
+    return call(
+      args.provinceCode,
+      {
+        method: 'PUT',
+        path: `${casePath(args.provinceCaseId)}/materials/${encodeURIComponent(args.materialCode)}${query}`,
+        timeoutMs,
+        idempotencyKey: args.idempotencyKey,
+        bytes,
+        contentType: args.contentType,
+        headers: { 'x-content-sha256': args.sha256 },
+      },
+      materialReceiptSchema,
+    );
+  };
 
   return {
     async verifyELicence(args: { provinceCode: string; materialCode: string; licenceType: string; holderName: string; holderIdNumber: string; sha256: string }): Promise<ELicenceCheck> {
@@ -127,27 +171,40 @@ export function createProvinceActivities(deps: ProvinceDeps) {
 
     /** Reads the material from the content-addressed store and sends it; the hash is checked on both sides. */
     async uploadMaterial(args: ProvinceCall & { provinceCaseId: string; materialCode: string; sha256: string; contentType: string }): Promise<{ sha256: string; size: number }> {
-      let bytes: Buffer;
-      try {
-        bytes = await deps.store.read(args.sha256);
-      } catch (e) {
-        if (e instanceof MaterialNotFoundError) throw ApplicationFailure.nonRetryable(e.message, 'MaterialMissing');
-        throw e;
-      }
-      const res = await call(
-        args.provinceCode,
-        {
-          method: 'PUT',
-          path: `${casePath(args.provinceCaseId)}/materials/${encodeURIComponent(args.materialCode)}`,
-          timeoutMs,
-          idempotencyKey: args.idempotencyKey,
-          bytes,
-          contentType: args.contentType,
-          headers: { 'x-content-sha256': args.sha256 },
-        },
-        materialReceiptSchema,
-      );
+      const res = await putMaterial(args, undefined);
       return { sha256: res.sha256, size: res.size };
+    },
+
+    /**
+     * Sends a supplement (补正材料) while a correction notice is open: the same upload with
+     * `?revision=N`. The receipt must name that revision and hash; the province refuses (409
+     * `notice-not-open`) when no notice is open.
+     */
+    async uploadSupplement(args: SupplementUpload): Promise<{ sha256: string; size: number; revision: number }> {
+      const res = await putMaterial(args, args.revision);
+      const what = `PUT ${casePath(args.provinceCaseId)}/materials/${args.materialCode}?revision=${args.revision}`;
+      if (res.revision !== args.revision || res.sha256 !== args.sha256.toLowerCase() || res.materialCode !== args.materialCode) {
+        throw ApplicationFailure.nonRetryable(
+          `province ${args.provinceCode} answered ${what} with the receipt of another upload: ${res.materialCode} revision ${res.revision ?? '(none)'} sha256 ${res.sha256}`,
+          PROVINCE_RESPONSE_INVALID,
+        );
+      }
+      return { sha256: res.sha256, size: res.size, revision: args.revision };
+    },
+
+    /**
+     * Answers a correction notice: the province closes it and resumes its review. Refusals keep
+     * their problem type in the failure's details: `…/notice-not-open` (409: unknown, already
+     * answered with another key, or the case moved on) and `…/answer-incomplete` (422: a
+     * deficiency without a supplement, named in the reason).
+     */
+    async answerCorrection(args: CorrectionAnswer): Promise<{ noticeId: string; status: ProvinceCaseStatusName; answeredAt: string }> {
+      const path = `${casePath(args.provinceCaseId)}/corrections/${encodeURIComponent(args.noticeId)}/answer`;
+      const res = await call(args.provinceCode, { method: 'POST', path, timeoutMs, idempotencyKey: args.idempotencyKey, json: { items: args.items } }, correctionAnswerResponseSchema);
+      if (res.noticeId !== args.noticeId) {
+        throw ApplicationFailure.nonRetryable(`province ${args.provinceCode} answered POST ${path} about notice ${res.noticeId}`, PROVINCE_RESPONSE_INVALID);
+      }
+      return { noticeId: res.noticeId, status: res.status, answeredAt: res.answeredAt };
     },
 
     async submitProvinceCase(args: ProvinceCall & { provinceCaseId: string }): Promise<{ status: string }> {

@@ -43,7 +43,20 @@ export const provinceCaseIdSchema = z.string().regex(/^[\x21-\x7E]{1,64}$/, 'mus
 /** An event id: 1–128 printable ASCII characters (no spaces, no control characters). */
 export const eventIdSchema = z.string().regex(/^[\x21-\x7E]{1,128}$/, 'must be 1–128 printable ASCII characters');
 
-export const PROVINCE_CASE_STATUSES = ['awaiting_materials', 'reviewing', 'approved', 'rejected', 'withdrawn', 'delivered'] as const;
+/** An id a province gives a correction notice or an art. 45 procedure: printable ASCII, so it can sit in a URL path. */
+export const noticeIdSchema = z.string().regex(/^[\x21-\x7E]{1,128}$/, 'must be 1–128 printable ASCII characters');
+
+/** The id of an art. 45 procedure: the same rule as a notice id. */
+export const procedureIdSchema = noticeIdSchema;
+
+/** A calendar date, `YYYY-MM-DD`. */
+export const isoDateSchema = z.iso.date({ error: 'must be a date YYYY-MM-DD' });
+
+/**
+ * `awaiting_supplement`: the province sent a correction notice (`review.correction_required`)
+ * and waits for its answer; the review resumes (`reviewing`) once the notice is answered.
+ */
+export const PROVINCE_CASE_STATUSES = ['awaiting_materials', 'reviewing', 'awaiting_supplement', 'approved', 'rejected', 'withdrawn', 'delivered'] as const;
 export const provinceCaseStatusSchema = z.enum(PROVINCE_CASE_STATUSES);
 export type ProvinceCaseStatusName = z.infer<typeof provinceCaseStatusSchema>;
 
@@ -121,9 +134,78 @@ export type CreateCaseRequest = z.infer<typeof createCaseRequestSchema>;
 export const createCaseResponseSchema = z.object({ provinceCaseId: provinceCaseIdSchema, status: provinceCaseStatusSchema });
 export type CreateCaseResponse = z.infer<typeof createCaseResponseSchema>;
 
-/** `201`/`200` to `PUT /cases/{provinceCaseId}/materials/{materialCode}` */
-export const materialReceiptSchema = z.object({ materialCode: text(64), sha256: sha256Schema, size: z.number().int().min(0), receivedAt: isoInstantSchema });
+/**
+ * `201`/`200` to `PUT /cases/{provinceCaseId}/materials/{materialCode}`; a supplement
+ * (`?revision=N`) is answered with its `revision`, an original without one.
+ */
+export const materialReceiptSchema = z.object({
+  materialCode: text(64),
+  sha256: sha256Schema,
+  size: z.number().int().min(0),
+  receivedAt: isoInstantSchema,
+  revision: z.number().int().min(1).optional(),
+});
 export type MaterialReceipt = z.infer<typeof materialReceiptSchema>;
+
+/** The highest revision a supplement may carry (a case with more rounds than this has bigger problems). */
+export const MAX_SUPPLEMENT_REVISION = 99;
+
+/**
+ * The query of a supplement upload, `PUT …/materials/{materialCode}?revision=N`: N counts the
+ * supplements of that material, from 1 (the original has none). Digits only, no sign or leading zero.
+ */
+export const supplementQuerySchema = z.object({
+  revision: z
+    .string()
+    .regex(/^[1-9]\d{0,1}$/, `must be a whole number from 1 to ${MAX_SUPPLEMENT_REVISION}`)
+    .transform(Number),
+});
+
+/** The most deficiencies one notice may list (one per material). */
+export const MAX_DEFICIENCIES = 50;
+
+/** One problem of a correction notice: which material, what is wrong, what the applicant must bring. */
+export const deficiencySchema = z.object({ materialCode: text(64), problem: text(1000), needed: text(1000) });
+export type Deficiency = z.infer<typeof deficiencySchema>;
+
+/**
+ * `POST /cases/{provinceCaseId}/corrections/{noticeId}/answer`: one supplement per deficiency of
+ * the notice, each uploaded before with `?revision=N` while the notice was open.
+ */
+export const correctionAnswerRequestSchema = z
+  .object({
+    items: z
+      .array(z.object({ materialCode: text(64), sha256: sha256Schema, revision: z.number().int().min(1).max(MAX_SUPPLEMENT_REVISION) }))
+      .min(1, 'must answer at least one deficiency')
+      .max(MAX_DEFICIENCIES),
+  })
+  .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    body.items.forEach((item, i) => {
+      if (seen.has(item.materialCode)) ctx.addIssue({ code: 'custom', path: ['items', i, 'materialCode'], message: `duplicate materialCode ${item.materialCode}` });
+      seen.add(item.materialCode);
+    });
+  });
+export type CorrectionAnswerRequest = z.infer<typeof correctionAnswerRequestSchema>;
+
+/** `202` to an answer: the notice is closed and the review resumes. */
+export const correctionAnswerResponseSchema = z.object({ noticeId: noticeIdSchema, status: provinceCaseStatusSchema, answeredAt: isoInstantSchema });
+export type CorrectionAnswerResponse = z.infer<typeof correctionAnswerResponseSchema>;
+
+/** The 409 problem type of an answer to a notice that is not open (unknown, answered, or the case moved on). */
+export const NOTICE_NOT_OPEN_SLUG = 'notice-not-open';
+/**
+ * The 422 of an answer that does not answer its notice; each extension member lists material
+ * codes: `unanswered` (a deficiency without an item), `notReceived` (no supplement of that
+ * revision and hash was uploaded for this notice), `notInNotice` (an item for no deficiency).
+ */
+export const ANSWER_INCOMPLETE_SLUG = 'answer-incomplete';
+export const answerIncompleteProblemSchema = problemBodySchema.extend({
+  unanswered: z.array(text(64)).max(MAX_DEFICIENCIES),
+  notReceived: z.array(text(64)).max(MAX_DEFICIENCIES),
+  notInNotice: z.array(text(64)).max(MAX_DEFICIENCIES),
+});
+export type AnswerIncompleteProblem = z.infer<typeof answerIncompleteProblemSchema>;
 
 /** `POST /cases/{provinceCaseId}/submit`: an empty object. */
 export const submitRequestSchema = z.object({});
@@ -160,6 +242,10 @@ export type LicenceVerifyResponse = z.infer<typeof licenceVerifyResponseSchema>;
 // ---------------------------------------------------------------------------------------------
 // Events: callbacks (province → tongban) and the entries of a status poll
 
+/** The procedures of art. 45 of the Administrative Licensing Law, excluded from the time limits. */
+export const PROCEDURE_KINDS = ['hearing', 'tender', 'auction', 'testing', 'inspection', 'quarantine', 'appraisal', 'expert_review'] as const;
+export type ProcedureKind = (typeof PROCEDURE_KINDS)[number];
+
 export const certificateSchema = z.object({
   certificateId: text(128),
   issuer: text(200),
@@ -175,6 +261,30 @@ export const eventDataSchemas = {
   'case.rejected': z.object({ provinceCaseId: provinceCaseIdSchema.optional(), reasons: z.array(text(1000)).min(1, 'must give at least one reason').max(20) }),
   'delivery.mailed': z.object({ trackingNumber: text(64) }),
   'delivery.received': z.object({ trackingNumber: text(64).optional(), signedBy: text(200).optional(), at: isoInstantSchema.optional() }),
+  // 审查补正 (art. 32): one notice listing every deficiency at once, one entry per material.
+  'review.correction_required': z.object({
+    noticeId: noticeIdSchema,
+    deficiencies: z
+      .array(deficiencySchema)
+      .min(1, 'must list at least one deficiency')
+      .max(MAX_DEFICIENCIES, `must list at most ${MAX_DEFICIENCIES} deficiencies`)
+      .superRefine((deficiencies, ctx) => {
+        const seen = new Set<string>();
+        deficiencies.forEach((d, i) => {
+          if (seen.has(d.materialCode)) ctx.addIssue({ code: 'custom', path: [i, 'materialCode'], message: `duplicate materialCode ${d.materialCode}: list every problem of a material in one entry` });
+          seen.add(d.materialCode);
+        });
+      }),
+  }),
+  // Art. 45: a procedure whose time does not count toward the limit; the applicant is told in writing (`noticeRef`).
+  'review.procedure_started': z.object({
+    procedureId: procedureIdSchema,
+    kind: z.enum(PROCEDURE_KINDS),
+    reason: text(1000),
+    expectedEnd: isoDateSchema.optional(),
+    noticeRef: text(128).optional(),
+  }),
+  'review.procedure_ended': z.object({ procedureId: procedureIdSchema, result: text(1000).optional() }),
 } satisfies Record<ProvinceEventType, z.ZodType>;
 
 export type ProvinceEventData = { [T in ProvinceEventType]: z.output<(typeof eventDataSchemas)[T]> };

@@ -81,7 +81,7 @@ export interface CaseInput {
   timing: CaseTiming;
 }
 
-export const PROVINCE_EVENT_TYPES = ['case.accepted', 'case.approved', 'case.rejected', 'delivery.mailed', 'delivery.received'] as const;
+export const PROVINCE_EVENT_TYPES = ['case.accepted', 'case.approved', 'case.rejected', 'delivery.mailed', 'delivery.received', 'review.correction_required', 'review.procedure_started', 'review.procedure_ended'] as const;
 export type ProvinceEventType = (typeof PROVINCE_EVENT_TYPES)[number];
 
 /** A signed callback from a province system, after the api verified it. */

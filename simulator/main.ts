@@ -4,6 +4,8 @@
 //   SIMULATOR_HOST              default 127.0.0.1
 //   SIMULATOR_PROVINCES         comma list, default 440000,510000,430000,330000
 //   SIMULATOR_REVIEW_DELAY_MS   time from submit to decision, default 1500
+//   SIMULATOR_CORRECTION_DELAY_MS  scenarios correction, correction-2: time to each notice, default 1000
+//   SIMULATOR_PROCEDURE_DELAY_MS   scenario procedure: time to its start and again to its end, default 1000
 //   SIMULATOR_STATE_FILE        keep the provinces' state in this file across restarts (default: memory only)
 import { startSimulator } from './server.js';
 
@@ -51,6 +53,8 @@ async function main(): Promise<void> {
     host: process.env.SIMULATOR_HOST || '127.0.0.1',
     port: readNumber('SIMULATOR_PORT', 4100),
     reviewDelayMs: readNumber('SIMULATOR_REVIEW_DELAY_MS', 1500),
+    correctionDelayMs: readNumber('SIMULATOR_CORRECTION_DELAY_MS', 1000),
+    procedureDelayMs: readNumber('SIMULATOR_PROCEDURE_DELAY_MS', 1000),
     stateFile: process.env.SIMULATOR_STATE_FILE || undefined,
     logger: { level: process.env.LOG_LEVEL || 'info' },
   });

@@ -1,12 +1,25 @@
 // The simulator's state file: with `stateFile` set (npm start passes one under DATA_DIR), the
-// provinces' cases, events, pending steps, undelivered callbacks, idempotency store, scenarios
+// provinces' cases (with their correction notices, supplements and procedures), events, pending steps, undelivered callbacks, idempotency store, scenarios
 // and id counters survive a restart, as a real province's database would. Written atomically
 // (a temporary file renamed over the old one) and debounced, so a burst of changes is one write.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { CreateCaseRequest } from '../contracts/province.js';
-import type { Province, ProvinceCallbackEvent, ProvinceCounters, ProvinceSimulation, QueuedCallback, ReceivedMaterial, DueStep, SimCase, StoredResponse } from './province.js';
+import type {
+  CorrectionNotice,
+  DueStep,
+  ProcedureRecord,
+  Province,
+  ProvinceCallbackEvent,
+  ProvinceCounters,
+  ProvinceSimulation,
+  QueuedCallback,
+  ReceivedMaterial,
+  SimCase,
+  StoredResponse,
+  SupplementRevision,
+} from './province.js';
 import type { Scenario, ScenarioRule } from './scenarios.js';
 
 const VERSION = 1;
@@ -16,6 +29,10 @@ interface CaseSnapshot {
   request: CreateCaseRequest;
   status: SimCase['status'];
   materials: ReceivedMaterial[];
+  /** Absent in files written before corrections and procedures existed: none then. */
+  supplements?: SupplementRevision[];
+  notices?: CorrectionNotice[];
+  procedures?: ProcedureRecord[];
   events: ProvinceCallbackEvent[];
   due: DueStep | null;
   outbox: QueuedCallback[];
@@ -47,6 +64,9 @@ export function snapshotOf(simulation: ProvinceSimulation): SimulatorSnapshot {
         request: c.request,
         status: c.status,
         materials: [...c.materials.values()],
+        supplements: c.supplements,
+        notices: c.notices,
+        procedures: c.procedures,
         events: c.events,
         due: c.due,
         outbox: c.outbox,
@@ -72,6 +92,9 @@ export function restoreInto(provinces: ReadonlyMap<string, Province>, snapshot: 
         request: c.request,
         status: c.status,
         materials: new Map(c.materials.map((m) => [m.materialCode, m])),
+        supplements: c.supplements ?? [],
+        notices: c.notices ?? [],
+        procedures: c.procedures ?? [],
         events: c.events,
         due: c.due,
         outbox: c.outbox,

@@ -1,5 +1,7 @@
 // The simulated handling authorities: per-province state and the case lifecycle of
-// docs/province-protocol.md (create → materials → submit → accepted → decision → delivery).
+// docs/province-protocol.md (create → materials → submit → accepted → decision → delivery),
+// with the review's detours a scenario asks for: correction notices answered by supplements
+// (补正, `correction`, `correction-2`) and an art. 45 procedure that pauses the clock (`procedure`).
 // Request and response shapes come from contracts/province.ts; HTTP concerns (signatures,
 // routing, status codes of the transport) live in server.ts, the state file in persistence.ts.
 //
@@ -9,9 +11,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   ALREADY_DECIDED_SLUG,
+  ANSWER_INCOMPLETE_SLUG,
   DECIDED_OUTCOME,
+  NOTICE_NOT_OPEN_SLUG,
   UNKNOWN_CASE_SLUG,
+  type CorrectionAnswerRequest,
   type CreateCaseRequest,
+  type Deficiency,
   type LicenceVerifyRequest,
   type ProvinceCaseStatusName,
 } from '../contracts/province.js';
@@ -42,6 +48,30 @@ export interface ReceivedMaterial {
   receivedAt: string;
 }
 
+/** A supplement (补正材料): one revision of a material, uploaded while a notice was open. */
+export interface SupplementRevision extends ReceivedMaterial {
+  revision: number;
+  /** The notice that was open when it arrived; only that notice's answer may cite it. */
+  noticeId: string;
+}
+
+/** A correction notice (一次性告知) and, once answered, the supplements that answered it. */
+export interface CorrectionNotice {
+  noticeId: string;
+  round: number;
+  deficiencies: Deficiency[];
+  issuedAt: string;
+  answeredAt: string | null;
+  answer: CorrectionAnswerRequest['items'] | null;
+}
+
+/** An art. 45 procedure (here always an expert review); `endedAt` null while it runs. */
+export interface ProcedureRecord {
+  procedureId: string;
+  startedAt: string;
+  endedAt: string | null;
+}
+
 export interface CaseStatusBody {
   provinceCaseId: string;
   caseId: string;
@@ -66,7 +96,7 @@ export interface Outcome {
 
 /** The next step of a case's lifecycle and when it is due (epoch ms). */
 export interface DueStep {
-  action: 'decide' | 'mail' | 'receive';
+  action: 'decide' | 'mail' | 'receive' | 'correct' | 'startProcedure' | 'endProcedure';
   at: number;
 }
 
@@ -82,6 +112,11 @@ export interface SimCase {
   request: CreateCaseRequest;
   status: ProvinceCaseStatus;
   materials: Map<string, ReceivedMaterial>;
+  /** Every supplement revision received, in arrival order. */
+  supplements: SupplementRevision[];
+  /** Every correction notice sent, the last one open while the case is `awaiting_supplement`. */
+  notices: CorrectionNotice[];
+  procedures: ProcedureRecord[];
   events: ProvinceCallbackEvent[];
   due: DueStep | null;
   /** Callbacks go out one after another, so they arrive in order unless one is given up. */
@@ -161,6 +196,10 @@ export class Province {
 
 export interface SimulationOptions {
   reviewDelayMs: number;
+  /** Correction scenarios: from submission (or an answer that leaves a round to go) to the notice. */
+  correctionDelayMs: number;
+  /** The procedure scenario: from submission to the procedure's start, and again to its end. */
+  procedureDelayMs: number;
   deliveryDelayMs: number;
   slowMs: number;
   callbackRetry: CallbackRetryPolicy;
@@ -282,6 +321,9 @@ export class ProvinceSimulation {
       request,
       status: 'awaiting_materials',
       materials: new Map(),
+      supplements: [],
+      notices: [],
+      procedures: [],
       events: [],
       due: null,
       outbox: [],
@@ -292,14 +334,11 @@ export class ProvinceSimulation {
     return { status: 201, body: { provinceCaseId: simCase.provinceCaseId, status: simCase.status } };
   }
 
-  uploadMaterial(simCase: SimCase, materialCode: string, bytes: Buffer, claimedSha256: string | undefined): Outcome & { replayStatus: number } {
+  uploadMaterial(simCase: SimCase, materialCode: string, bytes: Buffer, claimedSha256: string | undefined, revision?: number): Outcome & { replayStatus: number } {
+    if (revision !== undefined) return this.uploadSupplement(simCase, materialCode, bytes, claimedSha256, revision);
     const declared = simCase.request.materials.find((m) => m.materialCode === materialCode);
     if (!declared) throw new ProblemError(404, 'unknown-material', 'Undeclared material', `material ${materialCode} was not declared when ${simCase.provinceCaseId} was created`);
-    if (!claimedSha256 || !/^[0-9a-fA-F]{64}$/.test(claimedSha256)) {
-      throw new ProblemError(400, 'missing-content-hash', 'Missing content hash', 'X-Content-SHA256 must be the hex SHA-256 of the body');
-    }
-    const actual = sha256Hex(bytes);
-    if (actual !== claimedSha256.toLowerCase()) throw hashMismatch(`X-Content-SHA256 is ${claimedSha256} but the body hashes to ${actual}`);
+    const actual = checkedHash(bytes, claimedSha256);
     if (actual !== declared.sha256) throw hashMismatch(`material ${materialCode} was declared with sha256 ${declared.sha256} but the body hashes to ${actual}`);
     requireOpen(simCase);
     const received: ReceivedMaterial = { materialCode, sha256: actual, size: bytes.length, receivedAt: new Date().toISOString() };
@@ -308,14 +347,80 @@ export class ProvinceSimulation {
     return { status: 201, body: received, replayStatus: 200 };
   }
 
+  /**
+   * `PUT …/materials/{code}?revision=N`: a supplement, taken only while a notice is open, for a
+   * declared material or one the notice names. The body must hash to X-Content-SHA256 (there is
+   * no declared hash to compare with: a supplement differs from the original by definition).
+   * Each revision is kept; the same revision again with other bytes is a conflict.
+   */
+  private uploadSupplement(simCase: SimCase, materialCode: string, bytes: Buffer, claimedSha256: string | undefined, revision: number): Outcome & { replayStatus: number } {
+    const notice = openNotice(simCase);
+    if (!notice) {
+      throw new ProblemError(409, NOTICE_NOT_OPEN_SLUG, 'No notice open', `case ${simCase.provinceCaseId} is ${simCase.status}; supplements are taken only while a correction notice is open`);
+    }
+    const known = simCase.request.materials.some((m) => m.materialCode === materialCode) || notice.deficiencies.some((d) => d.materialCode === materialCode);
+    if (!known) throw new ProblemError(404, 'unknown-material', 'Unknown material', `material ${materialCode} was neither declared for ${simCase.provinceCaseId} nor named by notice ${notice.noticeId}`);
+    const actual = checkedHash(bytes, claimedSha256);
+    const existing = simCase.supplements.find((s) => s.materialCode === materialCode && s.revision === revision);
+    if (existing) {
+      if (existing.sha256 !== actual) {
+        throw new ProblemError(409, 'revision-conflict', 'Revision conflict', `revision ${revision} of ${materialCode} was received with sha256 ${existing.sha256}; send a new revision`);
+      }
+      return { status: 200, body: receiptOf(existing), replayStatus: 200 };
+    }
+    const received: SupplementRevision = { materialCode, sha256: actual, size: bytes.length, receivedAt: new Date().toISOString(), revision, noticeId: notice.noticeId };
+    simCase.supplements.push(received);
+    this.options.onChange();
+    return { status: 201, body: receiptOf(received), replayStatus: 200 };
+  }
+
   submit(province: Province, simCase: SimCase): Outcome {
     requireOpen(simCase);
     const missing = simCase.request.materials.map((m) => m.materialCode).filter((code) => !simCase.materials.has(code));
     if (missing.length > 0) throw new ProblemError(409, 'missing-materials', 'Materials missing', `missing materials: ${missing.join(', ')}`);
     simCase.status = 'reviewing';
     this.emit(province, simCase, 'case.accepted', { provinceCaseId: simCase.provinceCaseId });
-    this.schedule(province, simCase, 'decide', this.options.reviewDelayMs);
+    const scenario = this.scenarioFor(province, subjectOfCase(simCase.request));
+    if (correctionRounds(scenario) > 0) this.schedule(province, simCase, 'correct', this.options.correctionDelayMs);
+    else if (scenario === 'procedure') this.schedule(province, simCase, 'startProcedure', this.options.procedureDelayMs);
+    else this.schedule(province, simCase, 'decide', this.options.reviewDelayMs);
     return { status: 202, body: { status: simCase.status } };
+  }
+
+  /**
+   * `POST …/corrections/{noticeId}/answer`: closes the open notice when every deficiency has a
+   * supplement uploaded for it (that revision, that hash, while this notice was open), and
+   * resumes the review: another notice if the scenario has a round to go, else the decision.
+   */
+  answerCorrection(province: Province, simCase: SimCase, noticeId: string, body: CorrectionAnswerRequest): Outcome {
+    const notice = openNotice(simCase);
+    if (!notice || notice.noticeId !== noticeId) {
+      const known = simCase.notices.find((n) => n.noticeId === noticeId);
+      const why = !known ? 'no such notice' : known.answeredAt ? `it was answered at ${known.answeredAt}` : `the case is ${simCase.status}`;
+      throw new ProblemError(409, NOTICE_NOT_OPEN_SLUG, 'Notice not open', `notice ${noticeId} of case ${simCase.provinceCaseId} is not open: ${why}`);
+    }
+    const items = new Map(body.items.map((item) => [item.materialCode, item]));
+    const unanswered = notice.deficiencies.map((d) => d.materialCode).filter((code) => !items.has(code));
+    const notInNotice = body.items.map((i) => i.materialCode).filter((code) => !notice.deficiencies.some((d) => d.materialCode === code));
+    const notReceived = body.items
+      .filter((i) => !notInNotice.includes(i.materialCode))
+      .filter((i) => !simCase.supplements.some((s) => s.noticeId === noticeId && s.materialCode === i.materialCode && s.revision === i.revision && s.sha256 === i.sha256))
+      .map((i) => i.materialCode);
+    if (unanswered.length + notInNotice.length + notReceived.length > 0) {
+      const parts = [
+        unanswered.length > 0 ? `deficiencies left unanswered: ${unanswered.join(', ')}` : '',
+        notReceived.length > 0 ? `no supplement of that revision and hash was received for this notice: ${notReceived.join(', ')}` : '',
+        notInNotice.length > 0 ? `not named by the notice: ${notInNotice.join(', ')}` : '',
+      ].filter(Boolean);
+      throw new ProblemError(422, ANSWER_INCOMPLETE_SLUG, 'Answer incomplete', `notice ${noticeId}: ${parts.join('; ')}`, { unanswered, notReceived, notInNotice });
+    }
+    notice.answeredAt = new Date().toISOString();
+    notice.answer = body.items;
+    simCase.status = 'reviewing';
+    const scenario = this.scenarioFor(province, subjectOfCase(simCase.request));
+    if (simCase.notices.length < correctionRounds(scenario)) this.schedule(province, simCase, 'correct', this.options.correctionDelayMs);
+    else this.schedule(province, simCase, 'decide', this.options.reviewDelayMs);
+    return { status: 202, body: { noticeId, status: simCase.status, answeredAt: notice.answeredAt } };
   }
 
   /** Withdraws an undecided case; a decided one is a 409 `already-decided` that carries the decision. */
@@ -360,6 +465,9 @@ export class ProvinceSimulation {
       simCase.due = null;
       if (due.action === 'decide') this.decide(province, simCase);
       else if (due.action === 'mail') this.mail(province, simCase);
+      else if (due.action === 'correct') this.requireCorrection(province, simCase);
+      else if (due.action === 'startProcedure') this.startProcedure(province, simCase);
+      else if (due.action === 'endProcedure') this.endProcedure(province, simCase);
       else this.receive(province, simCase);
       this.options.onChange();
     });
@@ -378,6 +486,47 @@ export class ProvinceSimulation {
     if (method === 'electronic') data.certificate = this.issueCertificate(province, simCase);
     this.emit(province, simCase, 'case.approved', data);
     if (method === 'mail') this.schedule(province, simCase, 'mail', this.options.deliveryDelayMs);
+  }
+
+  /** Sends the next round's one-time notice and waits for its answer (no due step: the applicant's time). */
+  private requireCorrection(province: Province, simCase: SimCase): void {
+    if (simCase.status !== 'reviewing') return; // withdrawn meanwhile
+    const round = simCase.notices.length + 1;
+    const notice: CorrectionNotice = {
+      noticeId: `${simCase.provinceCaseId}-bz${round}`,
+      round,
+      deficiencies: deficienciesFor(simCase.request, round),
+      issuedAt: new Date().toISOString(),
+      answeredAt: null,
+      answer: null,
+    };
+    simCase.notices.push(notice);
+    simCase.status = 'awaiting_supplement';
+    this.emit(province, simCase, 'review.correction_required', { noticeId: notice.noticeId, deficiencies: notice.deficiencies });
+  }
+
+  /** An expert review (专家评审) under art. 45, told to the applicant in writing (`noticeRef`). */
+  private startProcedure(province: Province, simCase: SimCase): void {
+    if (simCase.status !== 'reviewing') return;
+    const n = simCase.procedures.length + 1;
+    const procedure: ProcedureRecord = { procedureId: `${simCase.provinceCaseId}-proc${n}`, startedAt: new Date().toISOString(), endedAt: null };
+    simCase.procedures.push(procedure);
+    this.emit(province, simCase, 'review.procedure_started', {
+      procedureId: procedure.procedureId,
+      kind: 'expert_review',
+      reason: '申请事项涉及专业技术问题，需组织专家评审',
+      expectedEnd: shanghaiDate(Date.now() + this.options.procedureDelayMs),
+      noticeRef: `${simCase.provinceCaseId}-gz${n}`,
+    });
+    this.schedule(province, simCase, 'endProcedure', this.options.procedureDelayMs);
+  }
+
+  private endProcedure(province: Province, simCase: SimCase): void {
+    const procedure = simCase.procedures.find((p) => p.endedAt === null);
+    if (simCase.status !== 'reviewing' || !procedure) return;
+    procedure.endedAt = new Date().toISOString();
+    this.emit(province, simCase, 'review.procedure_ended', { procedureId: procedure.procedureId, result: '专家评审意见：申请人符合条件' });
+    this.schedule(province, simCase, 'decide', this.options.reviewDelayMs);
   }
 
   private issueCertificate(province: Province, simCase: SimCase): Record<string, string> {
@@ -440,6 +589,53 @@ export class ProvinceSimulation {
     };
     void work().finally(() => this.pumping.delete(simCase));
   }
+}
+
+/** How many correction rounds a scenario's review asks for. */
+function correctionRounds(scenario: Scenario): number {
+  if (scenario === 'correction') return 1;
+  if (scenario === 'correction-2') return 2;
+  return 0;
+}
+
+function openNotice(simCase: SimCase): CorrectionNotice | null {
+  const last = simCase.notices.at(-1);
+  return simCase.status === 'awaiting_supplement' && last && last.answeredAt === null ? last : null;
+}
+
+/**
+ * The deficiencies of a round: the first two declared materials in round 1, the first one again
+ * in later rounds (the supplement did not fix everything); a case without declared materials is
+ * asked for a written statement.
+ */
+function deficienciesFor(request: CreateCaseRequest, round: number): Deficiency[] {
+  const codes = request.materials.map((m) => m.materialCode).slice(0, round === 1 ? 2 : 1);
+  if (codes.length === 0) return [{ materialCode: 'supplementary-statement', problem: '缺少情况说明', needed: '申请人签名的书面情况说明' }];
+  return codes.map((materialCode) =>
+    round === 1
+      ? { materialCode, problem: '扫描件不清晰，关键信息无法辨认', needed: '重新提交清晰完整的彩色扫描件' }
+      : { materialCode, problem: '补正材料与原件信息不一致', needed: '提交与原件一致并加盖公章的材料' },
+  );
+}
+
+function receiptOf(supplement: SupplementRevision): Record<string, unknown> {
+  const { materialCode, sha256, size, receivedAt, revision } = supplement;
+  return { materialCode, sha256, size, receivedAt, revision };
+}
+
+/** Checks the body against X-Content-SHA256 and returns its hash. */
+function checkedHash(bytes: Buffer, claimedSha256: string | undefined): string {
+  if (!claimedSha256 || !/^[0-9a-fA-F]{64}$/.test(claimedSha256)) {
+    throw new ProblemError(400, 'missing-content-hash', 'Missing content hash', 'X-Content-SHA256 must be the hex SHA-256 of the body');
+  }
+  const actual = sha256Hex(bytes);
+  if (actual !== claimedSha256.toLowerCase()) throw hashMismatch(`X-Content-SHA256 is ${claimedSha256} but the body hashes to ${actual}`);
+  return actual;
+}
+
+/** The calendar date (YYYY-MM-DD) of an instant in China Standard Time (UTC+8, no daylight saving). */
+function shanghaiDate(epochMs: number): string {
+  return new Date(epochMs + 8 * 3_600_000).toISOString().slice(0, 10);
 }
 
 function requireOpen(simCase: SimCase): void {

@@ -1,7 +1,22 @@
 // Scenarios: how a simulated province behaves, per province by default or per case by rule.
 import { z } from 'zod';
 
-export const SCENARIOS = ['approve', 'reject', 'slow', 'flaky', 'down', 'lost-callback', 'duplicate-callback', 'elicence-invalid'] as const;
+export const SCENARIOS = [
+  'approve',
+  'reject',
+  'slow',
+  'flaky',
+  'down',
+  'lost-callback',
+  'duplicate-callback',
+  'elicence-invalid',
+  // The review sends one correction notice, waits for its answer, then approves.
+  'correction',
+  // Two notices, each waiting for its answer, then approval.
+  'correction-2',
+  // An art. 45 procedure (review.procedure_started, later review.procedure_ended), then approval.
+  'procedure',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** What a rule can match on. Every field given must equal the subject's; `{}` matches everything. */

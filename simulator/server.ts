@@ -5,7 +5,14 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
-import { createCaseRequestSchema, findCaseQuerySchema, licenceVerifyRequestSchema, withdrawRequestSchema } from '../contracts/province.js';
+import {
+  correctionAnswerRequestSchema,
+  createCaseRequestSchema,
+  findCaseQuerySchema,
+  licenceVerifyRequestSchema,
+  supplementQuerySchema,
+  withdrawRequestSchema,
+} from '../contracts/province.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sha256Hex, verifyRequest, type SignatureProblem } from '../crypto/signing.js';
 import { PROVINCES } from '../domain/regions.js';
 import { DEFAULT_CALLBACK_RETRY, type CallbackRetryPolicy } from './callbacks.js';
@@ -25,8 +32,12 @@ export interface SimulatorOptions {
   host?: string;
   /** 0 = ephemeral. */
   port?: number;
-  /** Time from submit to decision, default 1500. */
+  /** Time from submit to decision, default 1500 (and from the last answer or procedure end to the decision). */
   reviewDelayMs?: number;
+  /** Scenarios `correction`, `correction-2`: time from submit, or from an answer with a round to go, to the notice; default 1000. */
+  correctionDelayMs?: number;
+  /** Scenario `procedure`: time from submit to the procedure's start, and from its start to its end; default 1000. */
+  procedureDelayMs?: number;
   /** Mail: time from approval to delivery.mailed and again to delivery.received, default 1000. */
   deliveryDelayMs?: number;
   /** Extra latency in the 'slow' scenario, default 3000. */
@@ -73,6 +84,9 @@ interface CaseParams extends CodeParams {
 interface MaterialParams extends CaseParams {
   materialCode: string;
 }
+interface NoticeParams extends CaseParams {
+  noticeId: string;
+}
 
 /** What a request is about: rules match on `subject`; 'flaky' alternates per `flakyKey`. */
 interface Target {
@@ -87,6 +101,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const saved = stateFile?.load() ?? null;
   const simulation: ProvinceSimulation = new ProvinceSimulation(provinces, {
     reviewDelayMs: opts.reviewDelayMs ?? 1500,
+    correctionDelayMs: opts.correctionDelayMs ?? 1000,
+    procedureDelayMs: opts.procedureDelayMs ?? 1000,
     deliveryDelayMs: opts.deliveryDelayMs ?? 1000,
     slowMs: opts.slowMs ?? 3000,
     callbackRetry: { ...DEFAULT_CALLBACK_RETRY, ...opts.callbackRetry },
@@ -151,13 +167,24 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
     );
   });
 
-  scope.put<{ Params: MaterialParams }>('/provinces/:code/cases/:provinceCaseId/materials/:materialCode', async (request, reply) => {
+  // An original, or with `?revision=N` a supplement answering an open correction notice.
+  scope.put<{ Params: MaterialParams; Querystring: Record<string, unknown> }>('/provinces/:code/cases/:provinceCaseId/materials/:materialCode', async (request, reply) => {
     const { province, target } = caseTarget(simulation, request.params);
+    const revision = supplementRevision(request.query);
     return respond(simulation, province, target, reply, () =>
       simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () =>
-        simulation.uploadMaterial(simulation.caseOf(province, request.params.provinceCaseId), request.params.materialCode, rawBody(request), header(request, 'x-content-sha256')),
+        simulation.uploadMaterial(simulation.caseOf(province, request.params.provinceCaseId), request.params.materialCode, rawBody(request), header(request, 'x-content-sha256'), revision),
       ),
     );
+  });
+
+  scope.post<{ Params: NoticeParams }>('/provinces/:code/cases/:provinceCaseId/corrections/:noticeId/answer', async (request, reply) => {
+    const { province, target } = caseTarget(simulation, request.params);
+    return respond(simulation, province, target, reply, () => {
+      const simCase = simulation.caseOf(province, request.params.provinceCaseId);
+      const body = parseJsonBody(rawBody(request), correctionAnswerRequestSchema);
+      return simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => simulation.answerCorrection(province, simCase, request.params.noticeId, body));
+    });
   });
 
   scope.post<{ Params: CaseParams }>('/provinces/:code/cases/:provinceCaseId/submit', async (request, reply) => {
@@ -248,6 +275,14 @@ function caseTarget(simulation: ProvinceSimulation, params: CaseParams): { provi
     ? { subject: subjectOfCase(simCase.request), flakyKey: caseFlakyKey(simCase.request.caseId) }
     : { subject: {}, flakyKey: `unknown-case:${params.provinceCaseId}` };
   return { province, target };
+}
+
+/** The `revision` of a supplement upload, undefined for an original; 400 when it is not 1–99. */
+function supplementRevision(query: Record<string, unknown>): number | undefined {
+  if (query.revision === undefined) return undefined;
+  const parsed = supplementQuerySchema.safeParse(query);
+  if (!parsed.success) throw new ProblemError(400, 'malformed-query', 'Malformed query', z.prettifyError(parsed.error));
+  return parsed.data.revision;
 }
 
 function caseFlakyKey(caseId: string): string {

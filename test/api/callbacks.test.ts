@@ -153,6 +153,29 @@ describe('province callbacks', () => {
     expect(await signalCount()).toBe(before + 1);
   });
 
+  it('When the province sends a correction notice or reports an art. 45 procedure, then each is accepted and signalled', async () => {
+    const bodies = [
+      event({ type: 'review.correction_required', data: { noticeId: '510000-000001-bz1', deficiencies: [{ materialCode: 'resident-id-card', problem: '扫描件不清晰', needed: '清晰的彩色扫描件' }] } }),
+      event({ type: 'review.procedure_started', data: { procedureId: '510000-000001-proc1', kind: 'expert_review', reason: '需组织专家评审', expectedEnd: '2026-12-10', noticeRef: '告知书1号' } }),
+      event({ type: 'review.procedure_ended', data: { procedureId: '510000-000001-proc1', result: '符合条件' } }),
+    ];
+    for (const body of bodies) {
+      const before = await signalCount();
+      const res = await h.app.inject(signedCallback('510000', body));
+      expect(res.statusCode).toBe(202);
+      expect(res.json()).toEqual({ accepted: true });
+      expect(await signalCount()).toBe(before + 1);
+    }
+  });
+
+  it('When a correction notice lists no deficiency, then 400 naming data.deficiencies', async () => {
+    await expectRefused(event({ type: 'review.correction_required', data: { noticeId: '510000-000001-bz1', deficiencies: [] } }), ['data.deficiencies']);
+  });
+
+  it('When a procedure is of an unknown kind, then 400 naming data.kind', async () => {
+    await expectRefused(event({ type: 'review.procedure_started', data: { procedureId: 'proc-1', kind: 'meditation', reason: '冥想' } }), ['data.kind']);
+  });
+
   it('When two cases get the same eventId, then both are accepted; a repeat for one case is a duplicate', async () => {
     const clerk = await h.auth('clerk', '440100');
     const other = (await submit(h, clerk, await pensionSubmission(h, clerk))).json<{ caseId: string }>().caseId;

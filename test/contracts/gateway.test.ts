@@ -31,7 +31,7 @@ let nextAnswer: { status: number; body: string } = { status: 200, body: '{}' };
 let badPeer: Server;
 
 beforeAll(async () => {
-  sim = await startSimulator({ provinces: [{ code: SC, secret: SECRET }], reviewDelayMs: 50, slowMs: 5000 });
+  sim = await startSimulator({ provinces: [{ code: SC, secret: SECRET }], reviewDelayMs: 50, correctionDelayMs: 50, slowMs: 5000 });
   badPeer = createServer((req, res) => {
     req.resume();
     res.writeHead(nextAnswer.status, { 'content-type': 'application/json' }).end(nextAnswer.body);
@@ -225,5 +225,85 @@ describe('province gateway: the calls a withdrawal makes', () => {
     expect(error).toBeInstanceOf(CancelledFailure);
     expect(Date.now() - started).toBeLessThan(2000);
     expect(beats).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('province gateway: corrections (补正)', () => {
+  /** A submitted case under the correction scenario, once its notice is open. */
+  async function caseAwaitingSupplement() {
+    sim.setScenario(SC, 'correction');
+    const c = await submittedCase();
+    const status = await pollUntil(c, 'awaiting_supplement');
+    const notice = status.events.find((e) => e.type === 'review.correction_required');
+    if (notice?.type !== 'review.correction_required') throw new Error('no correction notice in the poll');
+    return { ...c, notice: notice.data };
+  }
+
+  async function pollUntil(c: Awaited<ReturnType<typeof submittedCase>>, status: string) {
+    for (let i = 0; i < 200; i++) {
+      const polled = await run(activities.getProvinceCaseStatus, { ...c.call, provinceCaseId: c.provinceCaseId });
+      if (polled.status === status) return polled;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`the case never became ${status}`);
+  }
+
+  async function storedSupplement(text: string) {
+    return store.put(Readable.from([Buffer.from(`%PDF-1.7 ${text}`)]), { maxBytes: 1024 });
+  }
+
+  it('When the supplements are uploaded with a revision and the notice answered, then the review resumes and approves', async () => {
+    const c = await caseAwaitingSupplement();
+    expect(c.notice.deficiencies.map((d) => d.materialCode)).toEqual(['transfer-application']);
+    const supplement = await storedSupplement('补正 transfer-application r1');
+    const upload = { ...c.call, idempotencyKey: `${c.input.caseId}:material:transfer-application:r1`, provinceCaseId: c.provinceCaseId, materialCode: 'transfer-application', sha256: supplement.sha256, contentType: 'application/pdf', revision: 1 };
+
+    expect(await run(activities.uploadSupplement, upload)).toEqual({ sha256: supplement.sha256, size: supplement.size, revision: 1 });
+    const answered = await run(activities.answerCorrection, {
+      ...c.call,
+      idempotencyKey: `${c.input.caseId}:answer:${c.notice.noticeId}`,
+      provinceCaseId: c.provinceCaseId,
+      noticeId: c.notice.noticeId,
+      items: [{ materialCode: 'transfer-application', sha256: supplement.sha256, revision: 1 }],
+    });
+    expect(answered).toEqual({ noticeId: c.notice.noticeId, status: 'reviewing', answeredAt: expect.any(String) });
+
+    const done = await pollUntil(c, 'approved');
+    expect(done.events.map((e) => e.type)).toEqual(['case.accepted', 'review.correction_required', 'case.approved']);
+    const put = sim.requests(SC).find((r) => r.method === 'PUT' && r.path.endsWith('?revision=1'));
+    expect(put).toMatchObject({ idempotencyKey: `${c.input.caseId}:material:transfer-application:r1`, status: 201 });
+  });
+
+  it('When the answer leaves the deficiency unanswered or the notice is not open, then ProvinceRefused carries the status and problem type', async () => {
+    const c = await caseAwaitingSupplement();
+    const supplement = await storedSupplement('补正 never uploaded');
+    const base = { ...c.call, provinceCaseId: c.provinceCaseId, items: [{ materialCode: 'transfer-application', sha256: supplement.sha256, revision: 1 }] };
+
+    const incomplete = await failureOf(run(activities.answerCorrection, { ...base, idempotencyKey: 'k-incomplete', noticeId: c.notice.noticeId }));
+    expect(incomplete.type).toBe(PROVINCE_REFUSED);
+    expect(incomplete.details).toEqual([{ status: 422, reason: expect.stringContaining('transfer-application'), problemType: expect.stringMatching(/\/answer-incomplete$/) }]);
+
+    const notOpen = await failureOf(run(activities.answerCorrection, { ...base, idempotencyKey: 'k-not-open', noticeId: 'no-such-notice' }));
+    expect(notOpen.type).toBe(PROVINCE_REFUSED);
+    expect(notOpen.details).toEqual([{ status: 409, reason: expect.stringContaining('no-such-notice'), problemType: expect.stringMatching(/\/notice-not-open$/) }]);
+  });
+
+  it('When a supplement receipt names another revision, or an answer another notice, then ProvinceResponseInvalid', async () => {
+    const supplement = await storedSupplement('补正 bad peer');
+    const call = { caseId: randomUUID(), provinceCode: BAD, idempotencyKey: 'k', provinceCaseId: 'p-1' };
+    nextAnswer = { status: 201, body: JSON.stringify({ materialCode: 'transfer-application', sha256: supplement.sha256, size: supplement.size, receivedAt: new Date().toISOString() }) };
+    const receipt = await failureOf(run(activities.uploadSupplement, { ...call, materialCode: 'transfer-application', sha256: supplement.sha256, contentType: 'application/pdf', revision: 2 }));
+    expect(receipt.type).toBe(PROVINCE_RESPONSE_INVALID);
+    expect(receipt.message).toContain('revision (none)');
+
+    nextAnswer = { status: 202, body: JSON.stringify({ noticeId: 'other-notice', status: 'reviewing', answeredAt: new Date().toISOString() }) };
+    const other = await failureOf(run(activities.answerCorrection, { ...call, noticeId: 'n-1', items: [{ materialCode: 'transfer-application', sha256: supplement.sha256, revision: 1 }] }));
+    expect(other.type).toBe(PROVINCE_RESPONSE_INVALID);
+    expect(other.message).toContain('other-notice');
+
+    nextAnswer = { status: 202, body: JSON.stringify({ noticeId: 'n-1', status: 'thinking', answeredAt: 'now' }) };
+    const invalid = await failureOf(run(activities.answerCorrection, { ...call, noticeId: 'n-1', items: [{ materialCode: 'transfer-application', sha256: supplement.sha256, revision: 1 }] }));
+    expect(invalid.type).toBe(PROVINCE_RESPONSE_INVALID);
+    expect(invalid.message).toMatch(/status: .*answeredAt: /);
   });
 });

@@ -2,7 +2,14 @@
 // the status poll and the simulator share, and the one signed string.
 import { createHmac, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { caseStatusResponseSchema, describeIssues, provinceEventSchema, signedString } from '../../contracts/province.js';
+import {
+  caseStatusResponseSchema,
+  correctionAnswerRequestSchema,
+  describeIssues,
+  provinceEventSchema,
+  signedString,
+  supplementQuerySchema,
+} from '../../contracts/province.js';
 import { sha256Hex, signRequest, verifyRequest } from '../../crypto/signing.js';
 
 const caseId = randomUUID();
@@ -48,6 +55,50 @@ describe('province events', () => {
     const result = caseStatusResponseSchema.safeParse({ provinceCaseId: 'p-1', caseId, status: 'approved', events: [{ eventId: 'e-1', caseId, type: 'case.approved', at, data: { certificate: { ...certificate, issuer: '' } } }] });
     expect(result.success).toBe(false);
     expect(describeIssues(result.error!)).toMatch(/^events\.0\.data\.certificate\.issuer: /);
+  });
+});
+
+describe('correction and procedure events', () => {
+  const deficiency = { materialCode: 'resident-id-card', problem: '扫描件不清晰', needed: '清晰的彩色扫描件' };
+  const event = (type: string, data: unknown) => ({ eventId: 'e-1', caseId, type, at, data });
+
+  it('When a correction notice lists its deficiencies, then it parses keeping only the defined fields', () => {
+    const parsed = provinceEventSchema.parse(event('review.correction_required', { noticeId: 'p-1-bz1', deficiencies: [{ ...deficiency, extra: 1 }], note: 'x' }));
+    expect(parsed.data).toEqual({ noticeId: 'p-1-bz1', deficiencies: [deficiency] });
+  });
+
+  it('When a notice has no deficiency, too many, one material twice, or a bad string, then each field is named', () => {
+    expect(paths(event('review.correction_required', { noticeId: 'n', deficiencies: [] }))).toEqual(['data.deficiencies']);
+    expect(paths(event('review.correction_required', { noticeId: 'n', deficiencies: Array.from({ length: 51 }, (_, i) => ({ ...deficiency, materialCode: `m-${i}` })) }))).toEqual(['data.deficiencies']);
+    expect(paths(event('review.correction_required', { noticeId: 'n', deficiencies: [deficiency, deficiency] }))).toEqual(['data.deficiencies.1.materialCode']);
+    expect(paths(event('review.correction_required', { noticeId: 'has space', deficiencies: [{ ...deficiency, problem: '模糊\u0000', needed: '' }] }))).toEqual([
+      'data.deficiencies.0.needed',
+      'data.deficiencies.0.problem',
+      'data.noticeId',
+    ]);
+  });
+
+  it('When a procedure starts and ends, then kind, reason, expectedEnd and noticeRef are checked', () => {
+    const started = { procedureId: 'p-1-proc1', kind: 'expert_review', reason: '需组织专家评审', expectedEnd: '2026-12-10', noticeRef: '川政服告〔2026〕12号' };
+    expect(provinceEventSchema.parse(event('review.procedure_started', started)).data).toEqual(started);
+    expect(provinceEventSchema.parse(event('review.procedure_started', { procedureId: 'p', kind: 'hearing', reason: '听证' })).data).toEqual({ procedureId: 'p', kind: 'hearing', reason: '听证' });
+    expect(paths(event('review.procedure_started', { ...started, kind: 'meditation' }))).toEqual(['data.kind']);
+    expect(paths(event('review.procedure_started', { ...started, expectedEnd: '2026-02-30', reason: undefined }))).toEqual(['data.expectedEnd', 'data.reason']);
+    expect(provinceEventSchema.parse(event('review.procedure_ended', { procedureId: 'p', result: '合格' })).data).toEqual({ procedureId: 'p', result: '合格' });
+    expect(paths(event('review.procedure_ended', { result: 'x'.repeat(1001) }))).toEqual(['data.procedureId', 'data.result']);
+  });
+
+  it('When a correction answer or a supplement revision is malformed, then the field is named', () => {
+    const item = { materialCode: 'resident-id-card', sha256: 'a'.repeat(64), revision: 1 };
+    expect(correctionAnswerRequestSchema.parse({ items: [item] })).toEqual({ items: [item] });
+    const issues = (value: unknown) => correctionAnswerRequestSchema.safeParse(value).error?.issues.map((i) => i.path.join('.')).sort() ?? [];
+    expect(issues({ items: [] })).toEqual(['items']);
+    expect(issues({ items: [item, item] })).toEqual(['items.1.materialCode']);
+    expect(issues({ items: [{ ...item, revision: 0, sha256: 'xyz' }] })).toEqual(['items.0.revision', 'items.0.sha256']);
+
+    expect(supplementQuerySchema.parse({ revision: '1' })).toEqual({ revision: 1 });
+    expect(supplementQuerySchema.parse({ revision: '99' })).toEqual({ revision: 99 });
+    for (const bad of ['0', '01', '100', '-1', '1.5', '', ' 1']) expect(supplementQuerySchema.safeParse({ revision: bad }).success, bad).toBe(false);
   });
 });
 

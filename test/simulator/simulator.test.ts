@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { correctionAnswerResponseSchema, materialReceiptSchema, provinceEventSchema } from '../../contracts/province.js';
 import { sha256Hex, signRequest, verifyRequest, type SignatureProblem } from '../../crypto/signing.js';
 import { startSimulator, type CaseStatusBody, type ProvinceCallbackEvent, type Simulator } from '../../simulator/server.js';
 
@@ -116,6 +117,8 @@ beforeAll(async () => {
     port: 0,
     reviewDelayMs: 50,
     deliveryDelayMs: 50,
+    correctionDelayMs: 50,
+    procedureDelayMs: 50,
     slowMs: SLOW_MS,
     callbackRetry: { initialBackoffMs: 200 },
   });
@@ -717,6 +720,267 @@ describe('province simulator: state across restarts', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// --- corrections (补正) and art. 45 procedures -------------------------------------------------
+
+interface Deficiency {
+  materialCode: string;
+  problem: string;
+  needed: string;
+}
+
+interface Notice {
+  noticeId: string;
+  deficiencies: Deficiency[];
+}
+
+/** The bytes of a material's supplement of one revision (they differ from the original's). */
+function supplementBytes(materialCode: string, revision: number): Buffer {
+  return Buffer.from(`%PDF-1.7 补正材料 ${materialCode} 第${revision}版`);
+}
+
+function uploadSupplement(c: OpenCase, materialCode: string, revision: number, opts: { bytes?: Buffer; sha256?: string; key?: string; target?: Simulator } = {}): Promise<Reply<Json>> {
+  const bytes = opts.bytes ?? supplementBytes(materialCode, revision);
+  return call(c.code, 'PUT', `/cases/${c.provinceCaseId}/materials/${materialCode}?revision=${revision}`, {
+    bytes,
+    contentType: 'application/pdf',
+    key: opts.key ?? `${c.caseId}:material:${materialCode}:r${revision}`,
+    headers: { 'x-content-sha256': opts.sha256 ?? sha256Hex(bytes) },
+    target: opts.target,
+  });
+}
+
+function answer(c: OpenCase, noticeId: string, items: { materialCode: string; sha256: string; revision: number }[], opts: { key?: string; target?: Simulator } = {}): Promise<Reply<Json>> {
+  return call(c.code, 'POST', `/cases/${c.provinceCaseId}/corrections/${encodeURIComponent(noticeId)}/answer`, {
+    json: { items },
+    key: opts.key ?? `${c.caseId}:answer:${noticeId}`,
+    target: opts.target,
+  });
+}
+
+/** Uploads a supplement of `revision` for every deficiency and returns the answer's items. */
+async function supplyAll(c: OpenCase, notice: Notice, revision: number, target?: Simulator) {
+  const items = [];
+  for (const d of notice.deficiencies) {
+    const res = await uploadSupplement(c, d.materialCode, revision, { target });
+    expect(res.status).toBe(201);
+    items.push({ materialCode: d.materialCode, sha256: sha256Hex(supplementBytes(d.materialCode, revision)), revision });
+  }
+  return items;
+}
+
+async function waitForNotice(c: OpenCase, round = 1): Promise<Notice> {
+  const received = await waitFor(`notice ${round} of ${c.provinceCaseId}`, () => callbacksOfType(c, 'review.correction_required')[round - 1]);
+  return received.event.data as unknown as Notice;
+}
+
+/** Every event of the case, as a status poll shows it, parses with the protocol's schema. */
+async function polledEvents(c: OpenCase, target?: Simulator) {
+  const status = (await caseStatus(c, target)).body;
+  return status.events.map((e) => provinceEventSchema.parse(e));
+}
+
+describe('province simulator: corrections (补正)', () => {
+  it('When the correction scenario reviews a case, then one notice names declared materials, the supplements answer it and the case is approved', async () => {
+    sim.setScenario(SC, 'correction');
+    const c = await submittedCase(SC);
+    const notice = await waitForNotice(c);
+
+    expect(notice.noticeId).toMatch(/^[\x21-\x7E]{1,128}$/);
+    expect(notice.deficiencies.map((d) => d.materialCode)).toEqual(MATERIALS.map((m) => m.materialCode));
+    expect((await caseStatus(c)).body.status).toBe('awaiting_supplement');
+    // An original's upload is closed (a new key, so no stored answer replays); only a supplement with a revision is taken now.
+    const original = await call(SC, 'PUT', `/cases/${c.provinceCaseId}/materials/${MATERIALS[0].materialCode}`, {
+      bytes: MATERIALS[0].bytes,
+      contentType: MATERIALS[0].contentType,
+      key: `${c.caseId}:material:${MATERIALS[0].materialCode}:again`,
+      headers: { 'x-content-sha256': sha256Hex(MATERIALS[0].bytes) },
+    });
+    expectProblem(original, 409, 'case-not-open');
+
+    const items = await supplyAll(c, notice, 1);
+    const answered = await answer(c, notice.noticeId, items);
+    expect(answered.status).toBe(202);
+    expect(correctionAnswerResponseSchema.parse(answered.body)).toEqual({ noticeId: notice.noticeId, status: 'reviewing', answeredAt: expect.any(String) });
+
+    await waitForCallback(c, 'case.approved');
+    const events = await polledEvents(c);
+    expect(events.map((e) => e.type)).toEqual(['case.accepted', 'review.correction_required', 'case.approved']);
+    expect(events.map((e) => e.caseId)).toEqual([c.caseId, c.caseId, c.caseId]);
+    expect(callbacksOfType(c, 'case.approved')).toHaveLength(1);
+    expect(receiver.forCase(c.caseId).map((r) => r.signatureProblem)).toEqual([null, null, null]);
+  });
+
+  it('When a supplement is uploaded, then the receipt carries its revision; the hash is checked; each revision is kept', async () => {
+    sim.setScenario(SC, 'correction');
+    const c = await submittedCase(SC);
+    const code = MATERIALS[0].materialCode;
+    // Before the notice: nothing to supplement.
+    expectProblem(await uploadSupplement(c, code, 1), 409, 'notice-not-open');
+    await waitForNotice(c);
+
+    const first = await uploadSupplement(c, code, 1);
+    expect(first.status).toBe(201);
+    expect(materialReceiptSchema.parse(first.body)).toEqual({ materialCode: code, sha256: sha256Hex(supplementBytes(code, 1)), size: supplementBytes(code, 1).length, receivedAt: expect.any(String), revision: 1 });
+    const repeat = await uploadSupplement(c, code, 1);
+    expect([repeat.status, repeat.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+    expect((await uploadSupplement(c, code, 2)).body).toMatchObject({ revision: 2, sha256: sha256Hex(supplementBytes(code, 2)) });
+
+    expectProblem(await uploadSupplement(c, code, 3, { sha256: sha256Hex('other bytes') }), 422, 'hash-mismatch');
+    expectProblem(await uploadSupplement(c, code, 1, { bytes: Buffer.from('%PDF-1.7 another first revision'), key: 'another-key' }), 409, 'revision-conflict');
+    expectProblem(await uploadSupplement(c, code, 0), 400, 'malformed-query');
+    expectProblem(await uploadSupplement(c, 'household-register', 1), 404, 'unknown-material');
+  });
+
+  it('When an answer leaves a deficiency unanswered or cites a supplement never uploaded, then 422 names each, and the notice stays open', async () => {
+    sim.setScenario(SC, 'correction');
+    const c = await submittedCase(SC);
+    const notice = await waitForNotice(c);
+    const [idCard, application] = notice.deficiencies.map((d) => d.materialCode);
+    const items = await supplyAll(c, notice, 1);
+
+    const partial = await answer(c, notice.noticeId, [items[0]!], { key: 'answer-partial' });
+    expectProblem(partial, 422, 'answer-incomplete');
+    expect(partial.body).toMatchObject({ unanswered: [application], notReceived: [], notInNotice: [] });
+    expect(partial.body.detail).toContain(application);
+
+    const wrong = await answer(c, notice.noticeId, [{ ...items[0]!, revision: 2 }, items[1]!, { materialCode: 'household-register', sha256: 'a'.repeat(64), revision: 1 }], { key: 'answer-wrong' });
+    expectProblem(wrong, 422, 'answer-incomplete');
+    expect(wrong.body).toMatchObject({ unanswered: [], notReceived: [idCard], notInNotice: ['household-register'] });
+
+    const empty = await answer(c, notice.noticeId, [], { key: 'answer-empty' });
+    expectProblem(empty, 400, 'malformed-body');
+    expect(empty.body.detail).toContain('items');
+
+    expect((await caseStatus(c)).body.status).toBe('awaiting_supplement');
+    expect((await answer(c, notice.noticeId, items)).status).toBe(202);
+    await waitForStatus(c, 'approved');
+  });
+
+  it('When an answer names a wrong notice or one already answered, then 409 notice-not-open; a repeat of the same answer is replayed', async () => {
+    sim.setScenario(SC, 'correction');
+    const c = await submittedCase(SC);
+    const notice = await waitForNotice(c);
+    const items = await supplyAll(c, notice, 1);
+
+    expectProblem(await answer(c, `${notice.noticeId}-x`, items, { key: 'answer-wrong-notice' }), 409, 'notice-not-open');
+    const first = await answer(c, notice.noticeId, items);
+    expect(first.status).toBe(202);
+    const replay = await answer(c, notice.noticeId, items);
+    expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([202, 'true']);
+    expect(replay.body).toEqual(first.body);
+
+    const again = await answer(c, notice.noticeId, items, { key: 'answer-second-key' });
+    expectProblem(again, 409, 'notice-not-open');
+    expect(again.body.detail).toMatch(/answered/);
+    await waitForStatus(c, 'approved');
+    expectProblem(await uploadSupplement(c, MATERIALS[0].materialCode, 9), 409, 'notice-not-open');
+  });
+
+  it('When the correction-2 scenario reviews a case, then two notices in turn, each answered by its own supplements, then approval', async () => {
+    sim.setScenario(SC, 'correction-2');
+    const c = await submittedCase(SC);
+    const first = await waitForNotice(c, 1);
+    const firstItems = await supplyAll(c, first, 1);
+    expect((await answer(c, first.noticeId, firstItems)).status).toBe(202);
+
+    const second = await waitForNotice(c, 2);
+    expect(second.noticeId).not.toBe(first.noticeId);
+    expect(second.deficiencies.map((d) => d.materialCode)).toEqual([MATERIALS[0].materialCode]);
+    expect((await caseStatus(c)).body.status).toBe('awaiting_supplement');
+    // The first round's supplement does not answer the second notice.
+    const stale = await answer(c, second.noticeId, [firstItems[0]!], { key: 'answer-stale' });
+    expectProblem(stale, 422, 'answer-incomplete');
+    expect(stale.body).toMatchObject({ notReceived: [MATERIALS[0].materialCode] });
+    expectProblem(await answer(c, first.noticeId, firstItems, { key: 'answer-old-notice' }), 409, 'notice-not-open');
+
+    expect((await answer(c, second.noticeId, await supplyAll(c, second, 2))).status).toBe(202);
+    await waitForCallback(c, 'case.approved');
+    expect((await polledEvents(c)).map((e) => e.type)).toEqual(['case.accepted', 'review.correction_required', 'review.correction_required', 'case.approved']);
+  });
+
+  it('When a case waits for an answer, then a withdrawal is still taken and the notice can no longer be answered', async () => {
+    sim.setScenario(SC, 'correction');
+    const c = await submittedCase(SC);
+    const notice = await waitForNotice(c);
+    const items = await supplyAll(c, notice, 1);
+
+    expect((await withdraw(c)).body).toEqual({ status: 'withdrawn' });
+    expectProblem(await answer(c, notice.noticeId, items), 409, 'notice-not-open');
+  });
+
+  it('When restarted on the same state file while a notice waits for its answer, then the notice is still open and its answer leads to the decision', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tongban-sim-'));
+    const stateFile = path.join(dir, 'state.json');
+    const start = () =>
+      startSimulator({ provinces: [{ code: SC, secret: SECRETS[SC]! }], reviewDelayMs: 50, correctionDelayMs: 50, callbackRetry: { initialBackoffMs: 50 }, stateFile });
+    try {
+      const first = await start();
+      first.setScenario(SC, 'correction');
+      const c = await createCaseOn(first);
+      expect((await submit(c, first)).status).toBe(202);
+      const notice = await waitForNotice(c);
+      const code = notice.deficiencies[0]!.materialCode;
+      expect((await uploadSupplement(c, code, 1, { target: first })).status).toBe(201);
+      await first.close();
+
+      const second = await start();
+      try {
+        expect((await caseStatus(c, second)).body.status).toBe('awaiting_supplement');
+        // The revision received before the restart is still there; a different one of that number conflicts.
+        expectProblem(await uploadSupplement(c, code, 1, { bytes: Buffer.from('%PDF-1.7 changed'), key: 'another-key', target: second }), 409, 'revision-conflict');
+        const items = [];
+        for (const d of notice.deficiencies) {
+          if (d.materialCode !== code) expect((await uploadSupplement(c, d.materialCode, 1, { target: second })).status).toBe(201);
+          items.push({ materialCode: d.materialCode, sha256: sha256Hex(supplementBytes(d.materialCode, 1)), revision: 1 });
+        }
+        expect((await answer(c, notice.noticeId, items, { target: second })).status).toBe(202);
+        await waitForStatus(c, 'approved', second);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('province simulator: art. 45 procedures', () => {
+  it('When the procedure scenario reviews a case, then procedure_started and procedure_ended come in order with one procedureId, then approval', async () => {
+    sim.setScenario(SC, 'procedure');
+    const c = await submittedCase(SC);
+    await waitForCallback(c, 'case.approved');
+
+    const callbacks = receiver.forCase(c.caseId).map((r) => r.event);
+    expect(callbacks.map((e) => e.type)).toEqual(['case.accepted', 'review.procedure_started', 'review.procedure_ended', 'case.approved']);
+    const events = await polledEvents(c);
+    expect(events.map((e) => e.eventId)).toEqual(callbacks.map((e) => e.eventId));
+    expect(events.map((e) => e.caseId)).toEqual([c.caseId, c.caseId, c.caseId, c.caseId]);
+    const started = events[1]!;
+    const ended = events[2]!;
+    expect(started).toMatchObject({
+      type: 'review.procedure_started',
+      data: { procedureId: expect.any(String), kind: 'expert_review', reason: expect.any(String), expectedEnd: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), noticeRef: expect.any(String) },
+    });
+    expect(ended).toMatchObject({ type: 'review.procedure_ended', data: { procedureId: (started.data as { procedureId: string }).procedureId } });
+    expect(Date.parse(started.at)).toBeLessThanOrEqual(Date.parse(ended.at));
+  });
+
+  it('When a case is withdrawn during its procedure, then the procedure never ends and nothing is decided', async () => {
+    const slow = await startSimulator({ provinces: [{ code: SC, secret: SECRETS[SC]! }], reviewDelayMs: 50, procedureDelayMs: 200 });
+    try {
+      slow.setScenario(SC, 'procedure');
+      const c = await createCaseOn(slow);
+      expect((await submit(c, slow)).status).toBe(202);
+      await waitFor('the procedure to start', async () => (await caseStatus(c, slow)).body.events.some((e) => e.type === 'review.procedure_started'));
+      expect((await withdraw(c, slow)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect((await caseStatus(c, slow)).body.events.map((e) => e.type)).toEqual(['case.accepted', 'review.procedure_started']);
+    } finally {
+      await slow.close();
     }
   });
 });
