@@ -60,6 +60,9 @@ const envSchema = z.object({
 
   SIMULATOR_PORT: intFromEnv(4100),
   SIMULATOR_REVIEW_DELAY_MS: intFromEnv(3000),
+  /** Simulated provinces: time before a correction notice, and an art. 45 procedure's length. */
+  SIMULATOR_CORRECTION_DELAY_MS: intFromEnv(1000),
+  SIMULATOR_PROCEDURE_DELAY_MS: intFromEnv(1000),
 
   PROVINCE_RETRY_INITIAL_MS: intFromEnv(1000, 1),
   PROVINCE_RETRY_MAX_MS: intFromEnv(60_000, 1),

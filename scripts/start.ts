@@ -100,6 +100,8 @@ async function main() {
         provinces: secrets.provinces.map(({ code, secret }) => ({ code, secret })),
         port: config.SIMULATOR_PORT,
         reviewDelayMs: config.SIMULATOR_REVIEW_DELAY_MS,
+        correctionDelayMs: config.SIMULATOR_CORRECTION_DELAY_MS,
+        procedureDelayMs: config.SIMULATOR_PROCEDURE_DELAY_MS,
         // Its provinces' cases and event ids survive a restart of npm start.
         stateFile: path.join(config.DATA_DIR, 'simulator', 'state.json'),
       });
