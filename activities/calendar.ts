@@ -38,6 +38,10 @@ export function createCalendarActivities(calendar: WorkingCalendar) {
     async addWorkingDays(args: { from: string; days: number }): Promise<AddWorkingDaysResult> {
       return calendarCall(() => calendar.addWorkingDays(args.from, args.days));
     },
+    /** The working days after `from` up to and including `to` (art. 82); CALENDAR_RANGE outside the data. */
+    async workingDaysBetween(args: { from: string; to: string }): Promise<number> {
+      return calendarCall(() => calendar.workingDaysBetween(args.from, args.to));
+    },
   };
 }
 

@@ -75,6 +75,12 @@ const envSchema = z.object({
   /** Attempts of one projection write (a local activity) before the case is flagged for intervention. */
   PROJECTION_RETRY_ATTEMPTS: intFromEnv(8, 1),
   PROJECTION_RETRY_INITIAL_MS: intFromEnv(500, 1),
+  /**
+   * Test and demo seam: when set, a working day of a case's time limits lasts this many
+   * milliseconds (a supplement deadline of 10 working days is a 10 × WORKING_DAY_MS timer).
+   * Dates shown are still computed on the calendar. Refused in production.
+   */
+  WORKING_DAY_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).optional()),
   /** Province task queues this worker polls (comma list); default: every configured province. */
   WORKER_PROVINCES: optionalString,
   /** Whether `npm run worker` runs the case workflows and the projection (needs DATABASE_URL). */
@@ -145,7 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (rest.NODE_ENV === 'production') {
     const missing: string[] = (['JWT_SECRET', 'PII_HASH_KEY', 'PAYLOAD_KEYS', 'PII_SEAL_KEYS', 'DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((k) => !rest[k]);
     if (!provinces) missing.push('PROVINCES');
-    if (missing.length) throw new ConfigError(missing.map((k) => `${k}: required when NODE_ENV=production`));
+    const problems = missing.map((k) => `${k}: required when NODE_ENV=production`);
+    if (rest.WORKING_DAY_MS) problems.push('WORKING_DAY_MS: a test and demo setting; time limits run on the calendar in production');
+    if (problems.length) throw new ConfigError(problems);
   }
   const tlsProblems = temporalTlsProblems(rest);
   if (tlsProblems.length) throw new ConfigError(tlsProblems);
@@ -169,6 +177,7 @@ export function caseTiming(config: Config) {
     statusPollAfterMs: config.STATUS_POLL_AFTER_MS,
     statusPollMaxMs: Math.max(config.STATUS_POLL_MAX_MS, config.STATUS_POLL_AFTER_MS),
     projectionRetryAttempts: config.PROJECTION_RETRY_ATTEMPTS,
+    ...(config.WORKING_DAY_MS ? { workingDayMs: config.WORKING_DAY_MS } : {}),
     projectionRetryInitialMs: config.PROJECTION_RETRY_INITIAL_MS,
   };
 }

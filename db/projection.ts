@@ -73,7 +73,7 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (case_id, seq) DO NOTHING`,
     [caseId, event.seq, event.type, event.stage, event.status, event.actor, event.at, JSON.stringify(event.data)],
   );
-  const sets = ['stage = $2', 'status = $3', 'updated_at = $4', 'last_seq = $5', 'run_id = $6', `closed_at = CASE WHEN $3 <> 'active' THEN $4::timestamptz ELSE NULL END`];
+  const sets = ['stage = $2', 'status = $3', 'updated_at = $4', 'last_seq = $5', 'run_id = $6', `closed_at = CASE WHEN $3 NOT IN ('active', 'awaiting_supplement') THEN $4::timestamptz ELSE NULL END`];
   const params: unknown[] = [caseId, event.stage, event.status, event.at, event.seq, runId];
   const set = (column: string, value: unknown) => {
     params.push(value);
@@ -86,6 +86,8 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
   if ('decision' in changes) set('decision', changes.decision ? JSON.stringify(changes.decision) : null);
   if ('delivery' in changes) set('delivery', JSON.stringify(changes.delivery));
   if ('provinceCaseId' in changes) set('province_case_id', changes.provinceCaseId ?? null);
+  if ('correction' in changes) set('correction', changes.correction ? JSON.stringify(changes.correction) : null);
+  if ('correctionRounds' in changes && changes.correctionRounds) set('correction_rounds', JSON.stringify(changes.correctionRounds));
   await db.query(`UPDATE cases SET ${sets.join(', ')} WHERE case_id = $1 AND last_seq < $5`, params);
   if (event.type === 'material.transferred' && typeof event.data.materialCode === 'string') {
     await db.query(
@@ -93,7 +95,22 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
       [caseId, event.data.materialCode, event.at],
     );
   }
+  if (event.type === 'correction.supplemented') await recordSupplement(db, caseId, event);
   return 'written';
+}
+
+/** The supplemented files of a notice, kept with the case (and so never swept as unattached). */
+async function recordSupplement(db: Queryable, caseId: string, event: CaseEvent): Promise<void> {
+  const noticeId = String(event.data.noticeId);
+  const items = (event.data.items ?? []) as { materialCode: string; fileId?: string; sha256: string; size: number; contentType?: string }[];
+  for (const item of items) {
+    if (!item.fileId) continue;
+    await db.query(
+      `INSERT INTO case_supplements (case_id, notice_id, material_code, file_id, sha256, size, content_type, supplemented_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING`,
+      [caseId, noticeId, item.materialCode, item.fileId, item.sha256, item.size, item.contentType ?? 'application/octet-stream', event.at],
+    );
+  }
 }
 
 function isSnapshot(changes: CaseRowChanges): boolean {

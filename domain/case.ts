@@ -3,12 +3,23 @@
 import type { CaseEventType } from './caseEvents.js';
 import type { DeliveryMethod, ItemDefinition } from './items.js';
 
-export const CASE_STAGES = ['intake', 'precheck', 'transfer', 'review', 'decision', 'delivery', 'closed'] as const;
+export const CASE_STAGES = ['intake', 'precheck', 'correction', 'transfer', 'review', 'decision', 'delivery', 'closed'] as const;
 export type CaseStage = (typeof CASE_STAGES)[number];
 
-/** `active` until the case ends; `needsIntervention` is a separate flag on an active case. */
-export const CASE_STATUSES = ['active', 'completed', 'rejected', 'withdrawn', 'not_accepted'] as const;
+/**
+ * `active` until the case ends, `awaiting_supplement` while a one-time notice (一次性告知) waits for
+ * the applicant; `needsIntervention` is a separate flag on an open case. `not_supplemented`: the
+ * supplement deadline passed.
+ */
+export const CASE_STATUSES = ['active', 'awaiting_supplement', 'completed', 'rejected', 'withdrawn', 'not_accepted', 'not_supplemented'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+/** The statuses of a case that is still running. */
+export const OPEN_STATUSES = ['active', 'awaiting_supplement'] as const satisfies readonly CaseStatus[];
+
+export function isOpenStatus(status: CaseStatus): boolean {
+  return (OPEN_STATUSES as readonly CaseStatus[]).includes(status);
+}
 
 export const CHANNELS = ['window', 'online', 'mobile', 'assisted'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -63,6 +74,11 @@ export interface CaseTiming {
    */
   projectionRetryAttempts?: number;
   projectionRetryInitialMs?: number;
+  /**
+   * Test and demo seam (WORKING_DAY_MS): a working day of the case's time limits lasts this many
+   * milliseconds instead of running to the end of the due date on the calendar. Never in production.
+   */
+  workingDayMs?: number;
 }
 
 export interface CaseInput {
@@ -149,6 +165,27 @@ export interface CaseEvent {
   data: Record<string, unknown>;
 }
 
+/** Which office asked for the correction: the receiving window (收件补正) or the handling authority (审查补正). */
+export type CorrectionSide = 'receiving' | 'handling';
+
+export interface Deficiency {
+  materialCode: string;
+  problem: string;
+  needed: string;
+}
+
+/** A one-time notice (一次性告知): every deficiency at once, answered by one supplement. */
+export interface CorrectionNotice {
+  noticeId: string;
+  side: CorrectionSide;
+  /** The notice's round on its side, from 1. */
+  round: number;
+  deficiencies: Deficiency[];
+  issuedAt: string;
+  /** The last day (China time) the applicant may supplement, or null when no deadline applies. */
+  supplementDue: string | null;
+}
+
 /** The state the workflow's query returns and the projection mirrors. */
 export interface CaseState {
   caseId: string;
@@ -162,4 +199,8 @@ export interface CaseState {
   delivery: DeliveryState;
   transferredMaterials: string[];
   lastSeq: number;
+  /** The open one-time notice, or null. Absent in cases from before corrections existed. */
+  correction?: CorrectionNotice | null;
+  /** Notices issued so far, per side. */
+  correctionRounds?: Record<CorrectionSide, number>;
 }

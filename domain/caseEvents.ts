@@ -50,6 +50,33 @@ export interface CaseEventData {
   /** The province had already decided: the withdrawal stands refused and the case takes the decision. */
   'withdrawal.refused': { reason: string; provinceOutcome: 'approved' | 'rejected' | null };
   'case.withdrawn': { reason: string; province: string | null };
+  /** A one-time notice (一次性告知): every deficiency at once; the case waits for the applicant. */
+  'correction.notice_issued': {
+    noticeId: string;
+    side: 'receiving' | 'handling';
+    round: number;
+    deficiencies: { materialCode: string; problem: string; needed: string }[];
+    supplementDue: string | null;
+  };
+  /** More notices on one side than the item allows: processed, and flagged for the supervisors. */
+  'correction.rounds_exceeded': { side: 'receiving' | 'handling'; round: number; maxRounds: number };
+  'correction.supplemented': {
+    noticeId: string;
+    side: 'receiving' | 'handling';
+    round: number;
+    items: { materialCode: string; fileId: string; sha256: string; size: number; contentType: string }[];
+  };
+  /** The supplement deadline passed: the case closes as not_supplemented. */
+  'correction.expired': { noticeId: string; side: 'receiving' | 'handling'; round: number; supplementDue: string | null; province: string | null };
+  /** A supplemented material sent to the handling authority and acknowledged. */
+  'supplement.transferred': { noticeId: string; materialCode: string; sha256: string; size: number; revision: number };
+  /** The handling authority received the supplement's answer and resumed its review. */
+  'correction.answered': { noticeId: string; round: number };
+  /**
+   * 行政许可法 art. 32: the handling authority's notice came more than 5 working days after it
+   * received the materials, so by law the application counts as accepted on the day they arrived.
+   */
+  'acceptance.deemed': { acceptedOn: string; noticeOn: string; workingDays: number; noticeId: string };
   /** A province event whose payload the workflow could not accept (it is dropped, the case goes on). */
   'province.event_rejected': { eventId: string | null; problem: string };
 }
@@ -79,6 +106,13 @@ export const CASE_EVENT_TYPES = [
   'withdrawal.refused',
   'case.withdrawn',
   'province.event_rejected',
+  'correction.notice_issued',
+  'correction.rounds_exceeded',
+  'correction.supplemented',
+  'correction.expired',
+  'supplement.transferred',
+  'correction.answered',
+  'acceptance.deemed',
 ] as const satisfies readonly CaseEventType[];
 
 // Compile-time check that the list names every type of the union.

@@ -59,6 +59,14 @@ export const itemDefinitionSchema = z
     result: z.object({ name: z.string().min(1), electronic: z.boolean() }),
     deliveryMethods: z.array(z.enum(DELIVERY_METHODS)).min(1),
     fee: z.object({ charged: z.boolean(), description: z.string().optional() }),
+    /** Review settings: one complete notice is what the law wants; a further round is flagged. */
+    review: z
+      .object({
+        maxCorrectionRounds: z.number().int().min(1).default(1),
+        /** Working days the applicant has to supplement after a notice. */
+        supplementDays: z.number().int().min(1).default(10),
+      })
+      .default({ maxCorrectionRounds: 1, supplementDays: 10 }),
   })
   .superRefine((item, ctx) => {
     if (item.promisedDays > item.statutoryDays) {

@@ -1,13 +1,15 @@
 // What the case workflow sends its projection with each event: the case-row fields that changed
 // since its last write (the event itself carries stage and status). Shared by the workflow's
 // recorder and the projection activity.
-import type { Decision, DeliveryState, Intervention } from './case.js';
+import type { CorrectionNotice, CorrectionSide, Decision, DeliveryState, Intervention } from './case.js';
 
 export interface CaseRowChanges {
   needsIntervention?: Intervention | null;
   decision?: Decision | null;
   delivery?: DeliveryState;
   provinceCaseId?: string | null;
+  correction?: CorrectionNotice | null;
+  correctionRounds?: Record<CorrectionSide, number>;
 }
 
 /**

@@ -1,4 +1,5 @@
-// Records the histories the replay test guards, one per branch of the case workflow, run for real
+// Records the histories the replay test guards, one per branch of the case workflow (corrections on
+// both sides and a missed supplement deadline included), run for real
 // on a fresh Temporal dev server, database and simulator with the fixture key (test-only keys,
 // made-up applicants). Every recording is stamped with the fingerprint of the workflow code it ran
 // on (harness/workflowSource.ts) in test/fixtures/histories/manifest.json.
@@ -13,12 +14,12 @@ import { execFileSync } from 'node:child_process';
 import { parseKeyring } from '../config/secrets.js';
 import { migrate } from '../db/migrate.js';
 import type { CaseState } from '../domain/case.js';
-import { SEARCH_ATTRIBUTES, caseWorkflowId, getStateQuery } from '../workflows/messages.js';
+import { SEARCH_ATTRIBUTES, caseWorkflowId, getStateQuery, supplementUpdate, type SupplementItem } from '../workflows/messages.js';
 import { startTemporalDevServer } from '../dev/temporal-server.js';
 import { resolveTemporalCli } from '../dev/temporal-cli.js';
 import { createDatabase } from '../harness/database.js';
 import { eventually, startStack, type TestStack } from '../harness/stack.js';
-import { postJson, submitCase, type SubmitOptions } from '../harness/cases.js';
+import { postJson, samplePdf, submitCase, uploadFile, type SubmitOptions } from '../harness/cases.js';
 import { workflowPatchIds, workflowSourceFingerprint } from '../harness/workflowSource.js';
 import { readManifest, writeManifest, type FixtureEntry } from '../harness/fixtures.js';
 
@@ -27,6 +28,8 @@ const DIR = path.resolve('test/fixtures/histories');
 interface Recording {
   name: string;
   branches: string[];
+  /** Before submission (e.g. a province scenario). */
+  setup?: (stack: TestStack) => void;
   submit: SubmitOptions;
   /** Drives the case after submission (staff actions, simulator switches); resolves when it should end. */
   drive?: (stack: TestStack, caseId: string, clerk: string) => Promise<void>;
@@ -37,6 +40,20 @@ const waitFor = (stack: TestStack, caseId: string, what: string, done: (s: CaseS
 const expectStatus = (res: { status: number; body: unknown }, status: number, what: string) => {
   if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
 };
+
+/** Answers the open notice with a fresh file for each deficiency, as the receiving window would. */
+async function supplementOpenNotice(stack: TestStack, caseId: string, clerk: string, round: number, side: 'receiving' | 'handling'): Promise<void> {
+  const state = await waitFor(stack, caseId, `${side} notice ${round}`, (s) => s.status === 'awaiting_supplement' && s.correction?.side === side && s.correction.round === round);
+  const notice = state.correction!;
+  const items: SupplementItem[] = [];
+  for (const d of notice.deficiencies) {
+    const up = await uploadFile(stack.apiUrl, clerk, samplePdf(`补正-${d.materialCode}-${notice.noticeId}`));
+    items.push({ materialCode: d.materialCode, fileId: up.body.fileId, sha256: up.body.sha256, size: up.body.size, contentType: up.body.contentType });
+  }
+  await stack.client.workflow
+    .getHandle(caseWorkflowId(caseId))
+    .executeUpdate(supplementUpdate, { args: [{ actor: 'test-clerk-440100', role: 'clerk', region: '440100', noticeId: notice.noticeId, items }] });
+}
 
 /** A quick province: reviews in 300 ms, polled after 1.5 s without a callback. */
 const QUICK: Recording[] = [
@@ -52,7 +69,6 @@ const QUICK: Recording[] = [
       expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/delivery-confirmation`, clerk, { method: 'window', note: '申请人已领取' }), 200, 'window pick-up');
     },
   },
-  { name: 'precheck-failed', branches: ['precheck-failure'], submit: { applicantName: '历史预审' } },
   { name: 'status-poll', branches: ['status-poll'], submit: { applicantName: '历史轮询' } },
   {
     name: 'intervention-retry',
@@ -62,6 +78,26 @@ const QUICK: Recording[] = [
       await waitFor(stack, caseId, 'intervention', (s) => s.needsIntervention !== null);
       stack.simulator.setScenario('330000', 'approve');
       expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/retry`, clerk, { reason: '省里系统已恢复' }), 200, 'retry');
+    },
+  },
+  {
+    name: 'correction-receiving',
+    branches: ['correction-receiving'],
+    setup: (stack) => stack.simulator.setScenario('510000', 'elicence-invalid'),
+    submit: { applicantName: '历史收件补正' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'receiving notice', (s) => s.status === 'awaiting_supplement');
+      stack.simulator.setScenario('510000', 'approve');
+      await supplementOpenNotice(stack, caseId, clerk, 1, 'receiving');
+    },
+  },
+  {
+    name: 'correction-handling-twice',
+    branches: ['correction-handling', 'correction-rounds-exceeded'],
+    submit: { applicantName: '历史审查补正' },
+    drive: async (stack, caseId, clerk) => {
+      await supplementOpenNotice(stack, caseId, clerk, 1, 'handling');
+      await supplementOpenNotice(stack, caseId, clerk, 2, 'handling');
     },
   },
   {
@@ -98,6 +134,11 @@ const SLOW_POLL: Recording[] = [
   },
 ];
 
+/** Working days of 200 ms (the WORKING_DAY_MS seam): a 10-day supplement deadline is 2 s. */
+const SHORT_DAYS: Recording[] = [
+  { name: 'supplement-expired', branches: ['supplement-expired', 'acceptance-deemed'], submit: { applicantName: '历史补正逾期' } },
+];
+
 async function main() {
   const keyring = parseKeyring(fs.readFileSync(path.join(DIR, 'fixture-keys.json'), 'utf8'), 'fixture-keys.json');
   const fingerprint = workflowSourceFingerprint();
@@ -109,21 +150,24 @@ async function main() {
   const recorded: FixtureEntry[] = [];
   try {
     await migrate(db.url);
-    const sets: [Recording[], Parameters<typeof startStack>[0]['env'], number][] = [
-      [QUICK, { STATUS_POLL_AFTER_MS: '1500' }, 300],
-      [SLOW_POLL, { STATUS_POLL_AFTER_MS: '60000' }, 1000],
+    const sets: [Recording[], Parameters<typeof startStack>[0]['env'], Parameters<typeof startStack>[0]['simulator']][] = [
+      [QUICK, { STATUS_POLL_AFTER_MS: '1500' }, { reviewDelayMs: 300, correctionDelayMs: 300 }],
+      [SLOW_POLL, { STATUS_POLL_AFTER_MS: '60000' }, { reviewDelayMs: 1000 }],
+      [SHORT_DAYS, { STATUS_POLL_AFTER_MS: '60000', WORKING_DAY_MS: '200' }, { reviewDelayMs: 300, correctionDelayMs: 1500 }],
     ];
-    for (const [recordings, env, reviewDelayMs] of sets) {
-      const stack = await startStack({ temporalAddress: temporal.address, databaseUrl: db.url, payloadKeys: keyring, env, simulator: { reviewDelayMs } });
+    for (const [recordings, env, simulator] of sets) {
+      const stack = await startStack({ temporalAddress: temporal.address, databaseUrl: db.url, payloadKeys: keyring, env, simulator });
       try {
         stack.simulator.addRule({ match: { applicantName: '历史驳回' }, scenario: 'reject' });
-        stack.simulator.addRule({ match: { applicantName: '历史预审' }, scenario: 'elicence-invalid' });
         stack.simulator.addRule({ match: { applicantName: '历史轮询' }, scenario: 'lost-callback' });
         stack.simulator.addRule({ match: { applicantName: '历史已决' }, scenario: 'lost-callback' });
         stack.simulator.addRule({ match: { applicantName: '历史转撤' }, scenario: 'slow' });
+        stack.simulator.addRule({ match: { applicantName: '历史审查补正' }, scenario: 'correction-2' });
+        stack.simulator.addRule({ match: { applicantName: '历史补正逾期' }, scenario: 'correction' });
         stack.simulator.setScenario('330000', 'down');
         const clerk = await stack.token('clerk', '440100');
         for (const rec of recordings) {
+          rec.setup?.(stack);
           const sub = await submitCase(stack.apiUrl, clerk, rec.submit);
           if (sub.status !== 201) throw new Error(`${rec.name}: submit failed: ${sub.status} ${JSON.stringify(sub.body)}`);
           const handle = stack.client.workflow.getHandle(caseWorkflowId(sub.body.caseId));

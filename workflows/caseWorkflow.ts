@@ -46,7 +46,7 @@ async function procedure(c: CaseRun, from: 'intake' | 'review'): Promise<void> {
     enter(c, 'review');
   }
   const decision = await review(c);
-  if (!(await decide(c, decision))) return;
+  if (!decision || !(await decide(c, decision))) return;
   await deliver(c, decision);
 }
 

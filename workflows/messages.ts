@@ -36,12 +36,36 @@ export interface DeliveryConfirmation {
   note?: string;
 }
 
+/** One supplemented material: an uploaded file answering a deficiency of the open notice. */
+export interface SupplementItem {
+  materialCode: string;
+  fileId: string;
+  sha256: string;
+  size: number;
+  contentType: string;
+  note?: string;
+}
+
+/** The applicant's supplement (补正材料), taken in at the receiving window, answering one notice. */
+export interface SupplementCommand {
+  actor: string;
+  role: string;
+  region: string;
+  noticeId: string;
+  items: SupplementItem[];
+}
+
 export const getStateQuery = defineQuery<CaseState>('getState');
 /** A verified province event (from a callback); duplicates by eventId are ignored. */
 export const provinceEventSignal = defineSignal<[ProvinceEvent]>('provinceEvent');
 /** The applicant withdraws; rejected once a decision exists. */
 export const withdrawUpdate = defineUpdate<CaseState, [StaffCommand]>('withdraw');
 export const confirmDeliveryUpdate = defineUpdate<CaseState, [DeliveryConfirmation]>('confirmDelivery');
+/**
+ * The supplement answering the open notice; rejected (NoticeNotOpen) when that notice is not the
+ * open one, and (SupplementIncomplete) when a deficiency is left unanswered.
+ */
+export const supplementUpdate = defineUpdate<CaseState, [SupplementCommand]>('supplement');
 /** Staff retry of the step a case is stuck on; rejected when nothing is stuck. */
 export const retryUpdate = defineUpdate<CaseState, [StaffCommand]>('retry');
 

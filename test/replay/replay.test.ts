@@ -23,12 +23,16 @@ const REQUIRED_BRANCHES = [
   'delivery-mail',
   'delivery-window',
   'rejection',
-  'precheck-failure',
   'intervention-retry',
   'status-poll',
   'withdrawal-during-transfer',
   'withdrawal-during-review',
   'withdrawal-refused',
+  'correction-receiving',
+  'correction-handling',
+  'correction-rounds-exceeded',
+  'supplement-expired',
+  'acceptance-deemed',
 ];
 
 interface JsonEvent {

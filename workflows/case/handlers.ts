@@ -1,7 +1,8 @@
 // The case's messages: the state query, province events (signal), and the staff updates whose
 // validators decide whether the case allows them now (a rejection reaches staff as a 409).
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import { confirmDeliveryUpdate, getStateQuery, provinceEventSignal, retryUpdate, withdrawUpdate, type StaffCommand } from '../messages.js';
+import { isOpenStatus } from '../../domain/case.js';
+import { confirmDeliveryUpdate, getStateQuery, provinceEventSignal, retryUpdate, supplementUpdate, withdrawUpdate, type StaffCommand, type SupplementCommand } from '../messages.js';
 import { provinceEventProblem } from './inbox.js';
 import type { CaseRun } from './run.js';
 
@@ -26,7 +27,7 @@ export function registerHandlers(c: CaseRun): void {
     async (cmd) => {
       c.withdrawal = cmd;
       c.scope.cancel();
-      await condition(() => state.status !== 'active' || c.withdrawalRefused || (c.withdrawing && state.needsIntervention !== null));
+      await condition(() => !isOpenStatus(state.status) || c.withdrawalRefused || (c.withdrawing && state.needsIntervention !== null));
       if (c.withdrawalRefused) {
         throw ApplicationFailure.nonRetryable('the handling authority had already decided the case: it can no longer be withdrawn and takes that decision', 'ProvinceDecided');
       }
@@ -35,7 +36,7 @@ export function registerHandlers(c: CaseRun): void {
     {
       validator: (cmd) => {
         requireReason(cmd);
-        if (state.status !== 'active') throw ApplicationFailure.nonRetryable(`the case is already ${state.status}`, 'CaseClosed');
+        if (!isOpenStatus(state.status)) throw ApplicationFailure.nonRetryable(`the case is already ${state.status}`, 'CaseClosed');
         if (state.decision || c.withdrawalRefused) throw ApplicationFailure.nonRetryable('a decision has been made; the case can no longer be withdrawn', 'DecisionMade');
         if (c.withdrawal) throw ApplicationFailure.nonRetryable('the case is already being withdrawn', 'WithdrawalPending');
       },
@@ -64,6 +65,17 @@ export function registerHandlers(c: CaseRun): void {
   );
 
   setHandler(
+    supplementUpdate,
+    async (cmd) => {
+      c.supplement = cmd;
+      // Until the case has taken it (the notice closes) or ended meanwhile.
+      await condition(() => state.correction?.noticeId !== cmd.noticeId || !isOpenStatus(state.status));
+      return state;
+    },
+    { validator: (cmd) => checkSupplement(c, cmd) },
+  );
+
+  setHandler(
     confirmDeliveryUpdate,
     async (cmd) => {
       c.confirmation = cmd;
@@ -81,6 +93,21 @@ export function registerHandlers(c: CaseRun): void {
       },
     },
   );
+}
+
+/** The supplement must answer the open notice, every deficiency of it. */
+function checkSupplement(c: CaseRun, cmd: SupplementCommand): void {
+  if (!cmd || !cmd.actor || !Array.isArray(cmd.items)) throw ApplicationFailure.nonRetryable('a supplement needs an actor and items', 'SupplementInvalid');
+  const open = c.state.correction;
+  if (!open || open.noticeId !== cmd.noticeId || c.state.status !== 'awaiting_supplement') {
+    throw ApplicationFailure.nonRetryable(open ? `the open notice is ${open.noticeId}, not ${cmd.noticeId}` : 'no correction notice is open', 'NoticeNotOpen');
+  }
+  if (c.supplement?.noticeId === cmd.noticeId) throw ApplicationFailure.nonRetryable(`notice ${cmd.noticeId} is already being supplemented`, 'NoticeNotOpen');
+  const answered = new Set(cmd.items.map((i) => i.materialCode));
+  const unanswered = open.deficiencies.map((d) => d.materialCode).filter((code) => !answered.has(code));
+  if (unanswered.length > 0) {
+    throw ApplicationFailure.nonRetryable(`the supplement leaves deficiencies unanswered: ${unanswered.join(', ')}`, 'SupplementIncomplete');
+  }
 }
 
 function requireReason(cmd: StaffCommand): void {

@@ -1,32 +1,57 @@
 // Precheck (收件标准): the required materials are present, and every material an e-licence can
-// stand for is verified with the issuing system. A case that fails it is not accepted.
+// stand for is verified with the issuing system. Since CORRECTIONS_PATCH a case that fails it is
+// not closed: the receiving window issues one notice with every deficiency (收件补正) and the
+// precheck runs again on the supplemented materials. Cases from before keep closing as
+// not_accepted.
+import { patched } from '@temporalio/workflow';
 import type { ELicenceCheck } from '../../activities/index.js';
+import type { Deficiency } from '../../domain/case.js';
 import { missingRequiredMaterials } from '../../domain/items.js';
+import { applySupplement, awaitSupplement, CORRECTIONS_PATCH } from './correction.js';
 import { enter, type CaseRun } from './run.js';
 import { step } from './step.js';
 
 /** True when the case may go on to the handling authority. */
 export async function precheck(c: CaseRun): Promise<boolean> {
+  for (;;) {
+    enter(c, 'precheck');
+    const { problems, deficiencies, eLicences } = await examine(c);
+    if (problems.length === 0) {
+      await c.record('precheck.passed', { eLicences });
+      return true;
+    }
+    if (!patched(CORRECTIONS_PATCH)) {
+      enter(c, 'closed', 'not_accepted');
+      await c.record('precheck.failed', { problems, eLicences });
+      return false;
+    }
+    const supplement = await awaitSupplement(c, 'receiving', deficiencies);
+    if (!supplement) return false;
+    applySupplement(c, supplement);
+  }
+}
+
+/** Every deficiency of the materials as they stand, at once (一次性告知). */
+async function examine(c: CaseRun) {
   const { input, province, provinceCode } = c;
-  enter(c, 'precheck');
-  const problems = missingRequiredMaterials(input.item, input.materials).map((code) => `required material ${code} is missing`);
+  const names = new Map(input.item.materials.map((m) => [m.code, m.name]));
+  const missing = missingRequiredMaterials(input.item, c.materials);
+  const problems = missing.map((code) => `required material ${code} is missing`);
+  const deficiencies: Deficiency[] = missing.map((code) => ({ materialCode: code, problem: '未提交 (missing)', needed: names.get(code) ?? code }));
   const checks: ELicenceCheck[] = [];
   for (const def of input.item.materials) {
-    const submitted = input.materials.find((m) => m.materialCode === def.code);
+    const submitted = c.materials.find((m) => m.materialCode === def.code);
     if (!def.eLicence || !submitted) continue;
     const licenceType = def.eLicence.licenceType;
     const check = await step(c, `verifyELicence:${def.code}`, () =>
       province.verifyELicence({ provinceCode, materialCode: def.code, licenceType, holderName: input.applicant.name, holderIdNumber: input.applicant.idNumber, sha256: submitted.sha256 }),
     );
     checks.push(check);
-    if (!check.valid) problems.push(`e-licence ${def.code} could not be verified: ${check.reason ?? 'invalid'}`);
+    if (!check.valid) {
+      problems.push(`e-licence ${def.code} could not be verified: ${check.reason ?? 'invalid'}`);
+      deficiencies.push({ materialCode: def.code, problem: `电子证照核验未通过 (e-licence not verified): ${check.reason ?? 'invalid'}`, needed: `${def.name}（可核验的电子证照或原件扫描件）` });
+    }
   }
   const eLicences = checks.map(({ materialCode, valid, issuer }) => ({ materialCode, valid, issuer }));
-  if (problems.length > 0) {
-    enter(c, 'closed', 'not_accepted');
-    await c.record('precheck.failed', { problems, eLicences });
-    return false;
-  }
-  await c.record('precheck.passed', { eLicences });
-  return true;
+  return { problems, deficiencies, eLicences };
 }

@@ -47,6 +47,8 @@ function rowFieldsOf(state: CaseState): RowFields {
     decision: state.decision,
     delivery: state.delivery,
     provinceCaseId: state.provinceCaseId,
+    correction: state.correction ?? null,
+    correctionRounds: state.correctionRounds ?? { receiving: 0, handling: 0 },
   };
 }
 

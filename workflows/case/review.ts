@@ -1,15 +1,80 @@
 // Review (审核) at the handling authority until its decision, then the decision itself: an
 // approval goes on to delivery, a rejection closes the case with the authority's reasons.
-import type { ProvinceEvent } from '../../domain/case.js';
+// Since CORRECTIONS_PATCH the authority may ask for a correction (审查补正) first: the case waits
+// for the applicant's supplement, sends each supplemented material as a new revision, answers the
+// notice, and the review goes on. Art. 32: a first notice later than 5 working days after the
+// authority received the materials is recorded as acceptance by law on the day they arrived.
+import { patched } from '@temporalio/workflow';
+import type { Deficiency, ProvinceEvent, ProvinceEventType } from '../../domain/case.js';
+import { applySupplement, awaitSupplement, CORRECTIONS_PATCH, noticeWasLate } from './correction.js';
+import { provinceKey } from './keys.js';
 import { enter, type CaseRun } from './run.js';
+import { step } from './step.js';
 
-/** Waits for the handling authority's decision, recording its acceptance on the way. */
-export async function review(c: CaseRun): Promise<ProvinceEvent> {
+const DECISION_TYPES: readonly ProvinceEventType[] = ['case.accepted', 'case.approved', 'case.rejected'];
+
+/** Waits for the handling authority's decision; null when the case closed meanwhile (a missed supplement deadline). */
+export async function review(c: CaseRun): Promise<ProvinceEvent | null> {
   for (;;) {
-    const event = (await c.inbox.next(['case.accepted', 'case.approved', 'case.rejected']))!;
+    const corrections = patched(CORRECTIONS_PATCH);
+    const event = (await c.inbox.next(corrections ? [...DECISION_TYPES, 'review.correction_required'] : DECISION_TYPES))!;
+    if (event.type === 'review.correction_required') {
+      if (!(await correct(c, event))) return null;
+      continue;
+    }
     if (event.type !== 'case.accepted') return event;
     await c.record('review.accepted', { eventId: event.eventId, via: event.via }, `province:${c.provinceCode}`);
   }
+}
+
+/** One handling-side correction round; false when the supplement deadline passed. */
+async function correct(c: CaseRun, event: ProvinceEvent): Promise<boolean> {
+  const { caseId, province, provinceCode, state } = c;
+  const noticeId = String(event.data.noticeId);
+  const deficiencies = (event.data.deficiencies as Deficiency[]).map(({ materialCode, problem, needed }) => ({ materialCode, problem, needed }));
+  if ((state.correctionRounds?.handling ?? 0) === 0) {
+    const timing = await noticeWasLate(c, event.at);
+    if (timing?.late) {
+      await c.record('acceptance.deemed', { acceptedOn: timing.receivedOn, noticeOn: timing.noticeOn, workingDays: timing.workingDays, noticeId }, `province:${provinceCode}`);
+    }
+  }
+  const provinceCaseId = state.provinceCaseId!;
+  const supplement = await awaitSupplement(c, 'handling', deficiencies, {
+    noticeId,
+    // The applicant did not supplement in time: the authority closes its case too.
+    onExpiry: async () => {
+      const answer = await step(c, 'withdrawProvinceCase', () =>
+        province.withdrawProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(caseId, 'withdraw'), provinceCaseId, reason: '申请人未在补正期限内补齐材料 (not supplemented in time)' }),
+      );
+      return answer.status;
+    },
+  });
+  if (!supplement) return false;
+  applySupplement(c, supplement);
+
+  const items: { materialCode: string; sha256: string; revision: number }[] = [];
+  for (const item of supplement.items) {
+    const revision = (c.revisions[item.materialCode] ?? 0) + 1;
+    c.revisions[item.materialCode] = revision;
+    const sent = await step(c, `uploadSupplement:${item.materialCode}`, () =>
+      province.uploadSupplement({
+        caseId,
+        provinceCode,
+        idempotencyKey: provinceKey(caseId, 'material', item.materialCode, revision),
+        provinceCaseId,
+        materialCode: item.materialCode,
+        sha256: item.sha256,
+        contentType: item.contentType,
+        revision,
+      }),
+    );
+    items.push({ materialCode: item.materialCode, sha256: sent.sha256, revision });
+    await c.record('supplement.transferred', { noticeId, materialCode: item.materialCode, sha256: sent.sha256, size: sent.size, revision });
+  }
+  await step(c, 'answerCorrection', () => province.answerCorrection({ caseId, provinceCode, idempotencyKey: `${caseId}:answer:${noticeId}`, provinceCaseId, noticeId, items }));
+  enter(c, 'review');
+  await c.record('correction.answered', { noticeId, round: state.correctionRounds?.handling ?? 1 }, `province:${provinceCode}`);
+  return true;
 }
 
 /** Records the decision; true when the case was approved and goes on to delivery. */

@@ -3,9 +3,9 @@
 // acted on, and the recorder. Built once by openCase(); each stage module takes it as `c`.
 import { ActivityCancellationType, CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { ProvinceActivities } from '../../activities/index.js';
-import type { CaseInput, CaseState } from '../../domain/case.js';
+import type { CaseInput, CaseState, MaterialRef } from '../../domain/case.js';
 import { provinceOf } from '../../domain/regions.js';
-import { provinceTaskQueue, type DeliveryConfirmation, type StaffCommand } from '../messages.js';
+import { provinceTaskQueue, type DeliveryConfirmation, type StaffCommand, type SupplementCommand } from '../messages.js';
 import { createInbox, type Inbox } from './inbox.js';
 import { createRecorder, type Recorder } from './record.js';
 
@@ -31,6 +31,14 @@ export interface CaseRun {
   withdrawing: boolean;
   retryRequested: boolean;
   confirmation: DeliveryConfirmation | null;
+  /** The supplement answering the open notice, once staff took it in. */
+  supplement: SupplementCommand | null;
+  /** The materials as they stand: the input's, each replaced by its latest supplement. */
+  materials: MaterialRef[];
+  /** How many times each material was sent to the province after the original (its revision). */
+  revisions: Record<string, number>;
+  /** When the handling authority received the materials (review started), for art. 32. */
+  materialsReceivedAt: string | null;
   /** The province may hold the case from here on (a create may have reached it). */
   transferStarted: boolean;
 }
@@ -79,6 +87,10 @@ export function openCase(input: CaseInput): CaseRun {
     withdrawing: false,
     retryRequested: false,
     confirmation: null,
+    supplement: null,
+    materials: [...input.materials],
+    revisions: {},
+    materialsReceivedAt: null,
     transferStarted: false,
   };
   const recorder = createRecorder(c);

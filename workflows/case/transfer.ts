@@ -8,10 +8,12 @@ export async function transfer(c: CaseRun): Promise<void> {
   const { caseId, input, province, provinceCode, state } = c;
   enter(c, 'transfer');
   c.transferStarted = true;
-  const created = await step(c, 'createProvinceCase', () => province.createProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(caseId, 'create'), input }));
+  // The materials as they stand: a receiving-side correction may have replaced some.
+  const sending = { ...input, materials: c.materials };
+  const created = await step(c, 'createProvinceCase', () => province.createProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(caseId, 'create'), input: sending }));
   state.provinceCaseId = created.provinceCaseId;
   await c.record('transfer.created', { provinceCaseId: created.provinceCaseId });
-  for (const m of input.materials) {
+  for (const m of c.materials) {
     const sent = await step(c, `uploadMaterial:${m.materialCode}`, () =>
       province.uploadMaterial({
         caseId,
@@ -28,5 +30,6 @@ export async function transfer(c: CaseRun): Promise<void> {
   }
   await step(c, 'submitProvinceCase', () => province.submitProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(caseId, 'submit'), provinceCaseId: created.provinceCaseId }));
   enter(c, 'review');
+  c.materialsReceivedAt = new Date().toISOString();
   await c.record('review.started', { provinceCaseId: created.provinceCaseId, materials: state.transferredMaterials.length });
 }
