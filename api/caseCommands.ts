@@ -1,7 +1,9 @@
-// Staff decisions on a running case (withdraw, retry a stuck step, confirm delivery) are Temporal
-// updates: domain/policy.ts decides who may ask (role and side of the case), the workflow's
-// validator decides whether the case allows it now, and its rejection reaches the clerk as a 409
-// with the workflow's own words.
+// Staff decisions on a running case (withdraw, retry a stuck step, confirm delivery, take in a
+// supplement to a correction notice) are Temporal updates: domain/policy.ts decides who may ask
+// (role and side of the case), the workflow's validator decides whether the case allows it now,
+// and its rejection reaches the clerk as a 409 (a supplement's gap as a 400) in the workflow's own
+// words. A supplement is first checked against the open notice in the projection, so the clerk
+// gets every problem at once without waiting on the workflow.
 import {
   ApplicationFailure,
   WorkflowNotFoundError,
@@ -11,20 +13,27 @@ import {
   type Client,
 } from '@temporalio/client';
 import type pg from 'pg';
-import type { CaseState } from '../domain/case.js';
+import { isOpenStatus, type CaseState, type CorrectionNotice } from '../domain/case.js';
+import { regionCovers } from '../domain/regions.js';
 import {
   caseWorkflowId,
   confirmDeliveryUpdate,
   retryUpdate,
+  supplementUpdate,
   withdrawUpdate,
   type DeliveryConfirmation,
   type StaffCommand,
+  type SupplementCommand,
+  type SupplementItem,
 } from '../workflows/messages.js';
 import type { StaffClaims } from './auth.js';
 import { writeAudit } from '../db/audit.js';
+import { findFiles } from '../db/files.js';
+import type { CaseHeader } from '../db/caseQueries.js';
 import type { CaseAction } from '../domain/policy.js';
 import { authorizeCaseAction, caseNotFound } from './caseReads.js';
-import { AppError, problem } from './problem.js';
+import { AppError, problem, type FieldError } from './problem.js';
+import type { SupplementBody } from './schemas.js';
 
 export interface CommandDeps {
   pool: pg.Pool;
@@ -43,19 +52,31 @@ export interface CaseActionResult {
 export type CaseCommand =
   | { kind: 'withdraw'; reason: string }
   | { kind: 'retry'; reason: string }
-  | { kind: 'confirmDelivery'; method: 'window' | 'mail'; note?: string };
+  | { kind: 'confirmDelivery'; method: 'window' | 'mail'; note?: string }
+  | { kind: 'supplement'; noticeId: string; items: SupplementBody['items'] };
 
 /** The policy action each command is (domain/policy.ts). */
 export const COMMAND_ACTION: Record<CaseCommand['kind'], CaseAction> = {
   withdraw: 'case.withdraw',
   retry: 'case.retry',
   confirmDelivery: 'case.confirmDelivery',
+  supplement: 'case.supplement',
 };
 
 const AUDIT_ACTION: Record<CaseCommand['kind'], string> = {
   withdraw: 'case.withdraw',
   retry: 'case.retry',
   confirmDelivery: 'case.confirm-delivery',
+  supplement: 'case.supplement',
+};
+
+/** Slug of the 409 for a supplement to a notice that is not the open one (from the projection or the workflow). */
+export const NOTICE_NOT_OPEN_SLUG = 'notice-not-open';
+
+/** The supplement's workflow rejections (ApplicationFailure types, workflows/messages.ts) and how the api answers them. */
+const SUPPLEMENT_REJECTIONS: Record<string, (message: string) => AppError> = {
+  NoticeNotOpen: (message) => problem(409, message, { slug: NOTICE_NOT_OPEN_SLUG, title: 'Notice not open' }),
+  SupplementIncomplete: (message) => problem(400, message, { errors: [{ path: 'items', message }] }),
 };
 
 /** What became of a command, for the audit log. */
@@ -63,22 +84,19 @@ type Outcome = 'done' | 'rejected' | 'unanswered' | 'failed';
 
 export async function runCaseCommand(deps: CommandDeps, staff: StaffClaims, caseId: string, command: CaseCommand): Promise<CaseActionResult> {
   const found = await authorizeCaseAction(deps.pool, staff, caseId, COMMAND_ACTION[command.kind]);
-  if (found.status !== 'active') throw problem(409, `the case is already ${found.status}`, { slug: 'case-closed' });
+  // A case waiting for a supplement is still running: it can be withdrawn, retried, supplemented.
+  if (!isOpenStatus(found.status)) throw problem(409, `the case is already ${found.status}`, { slug: 'case-closed' });
+  const update: UpdateArgs = command.kind === 'supplement' ? { ...command, items: await checkSupplement(deps, staff, found, command) } : command;
 
-  const audit = (outcome: Outcome) =>
-    writeAudit(deps.pool, {
-      actor: staff.sub, role: staff.role, region: staff.region, action: AUDIT_ACTION[command.kind], caseId,
-      reason: command.kind === 'confirmDelivery' ? command.note : command.reason,
-      detail: { outcome, ...(command.kind === 'confirmDelivery' ? { method: command.method } : {}) },
-    });
+  const audit = (outcome: Outcome) => writeAudit(deps.pool, { actor: staff.sub, role: staff.role, region: staff.region, action: AUDIT_ACTION[command.kind], caseId, ...auditOf(command, outcome) });
   let state: CaseState;
   try {
-    state = await executeUpdate(deps, staff, caseId, command);
+    state = await executeUpdate(deps, staff, caseId, update);
   } catch (e) {
     // Every attempt that may have reached the workflow is audited: an update that timed out
     // here can still be applied once a worker picks it up.
     if (!(e instanceof AppError && e.status === 404)) {
-      await audit(e instanceof AppError && e.status === 409 ? 'rejected' : e instanceof AppError && e.status === 503 ? 'unanswered' : 'failed');
+      await audit(e instanceof AppError && (e.status === 409 || e.status === 400) ? 'rejected' : e instanceof AppError && e.status === 503 ? 'unanswered' : 'failed');
     }
     throw e;
   }
@@ -86,7 +104,69 @@ export async function runCaseCommand(deps: CommandDeps, staff: StaffClaims, case
   return { caseId, stage: state.stage, status: state.status, needsIntervention: state.needsIntervention !== null };
 }
 
-async function executeUpdate(deps: CommandDeps, staff: StaffClaims, caseId: string, command: CaseCommand): Promise<CaseState> {
+/** A command as the workflow gets it: a supplement's items carry their files' hashes, sizes and types. */
+type UpdateArgs = Exclude<CaseCommand, { kind: 'supplement' }> | { kind: 'supplement'; noticeId: string; items: SupplementItem[] };
+
+function auditOf(command: CaseCommand, outcome: Outcome): { reason?: string; detail: Record<string, unknown> } {
+  switch (command.kind) {
+    case 'withdraw':
+    case 'retry':
+      return { reason: command.reason, detail: { outcome } };
+    case 'confirmDelivery':
+      return { ...(command.note ? { reason: command.note } : {}), detail: { outcome, method: command.method } };
+    case 'supplement': {
+      // The clerk's notes when there are any, else the notice answered; both are in the detail.
+      const notes = command.items.flatMap((i) => (i.note ? [`${i.materialCode}: ${i.note}`] : []));
+      return {
+        reason: notes.length ? notes.join('; ') : `supplement to notice ${command.noticeId}`,
+        detail: { outcome, noticeId: command.noticeId, items: command.items.map((i) => ({ materialCode: i.materialCode, fileId: i.fileId })) },
+      };
+    }
+  }
+}
+
+/**
+ * A supplement checked against the open notice as the projection last recorded it (the workflow's
+ * validator has the final word): a notice that is not open is a 409 naming the open one; every
+ * other problem comes back at once in one 400, one error per field, as a one-time notice would
+ * (an unanswered deficiency, an item for a material the notice did not ask for, a file that is not
+ * an upload of the staff member's region). Answers the items with their files' hashes.
+ */
+async function checkSupplement(deps: CommandDeps, staff: StaffClaims, found: CaseHeader, command: Extract<CaseCommand, { kind: 'supplement' }>): Promise<SupplementItem[]> {
+  const open = found.correction;
+  if (!open || open.noticeId !== command.noticeId) {
+    const which = open ? `the open notice is ${open.noticeId}` : 'no correction notice is open on this case';
+    throw problem(409, `notice ${command.noticeId} is not open: ${which}`, { slug: NOTICE_NOT_OPEN_SLUG, title: 'Notice not open' });
+  }
+  const errors: FieldError[] = [];
+  const unanswered = unansweredDeficiencies(open, command.items);
+  if (unanswered.length) errors.push({ path: 'items', message: `leaves deficiencies unanswered: ${unanswered.join(', ')}` });
+  const asked = new Set(open.deficiencies.map((d) => d.materialCode));
+  command.items.forEach((item, i) => {
+    if (!asked.has(item.materialCode)) errors.push({ path: `items.${i}.materialCode`, message: `notice ${open.noticeId} did not ask for ${item.materialCode}` });
+  });
+  // As at intake (api/intake.ts): a file uploaded outside the staff member's region counts as not
+  // uploaded, so file ids cannot attach (or probe for) another region's uploads.
+  const rows = await findFiles(deps.pool, command.items.map((item) => item.fileId));
+  const files = new Map(rows.filter((f) => regionCovers(staff.region, f.uploadedRegion)).map((f) => [f.fileId, f]));
+  command.items.forEach((item, i) => {
+    if (!files.has(item.fileId)) errors.push({ path: `items.${i}.fileId`, message: `no uploaded file ${item.fileId}` });
+  });
+  if (errors.length) throw problem(400, `the supplement has ${errors.length} problem${errors.length === 1 ? '' : 's'}`, { errors });
+
+  return command.items.map((item) => {
+    const f = files.get(item.fileId)!;
+    return { materialCode: item.materialCode, fileId: item.fileId, sha256: f.sha256, size: f.size, contentType: f.contentType, ...(item.note ? { note: item.note } : {}) };
+  });
+}
+
+/** The material codes of the notice's deficiencies that no item answers, in the notice's order. */
+export function unansweredDeficiencies(notice: CorrectionNotice, items: readonly { materialCode: string }[]): string[] {
+  const answered = new Set(items.map((i) => i.materialCode));
+  return [...new Set(notice.deficiencies.map((d) => d.materialCode))].filter((code) => !answered.has(code));
+}
+
+async function executeUpdate(deps: CommandDeps, staff: StaffClaims, caseId: string, command: UpdateArgs): Promise<CaseState> {
   const handle = deps.temporal.workflow.getHandle(caseWorkflowId(caseId));
   const who = { actor: staff.sub, role: staff.role, region: staff.region };
   const deadline = Date.now() + deps.updateTimeoutMs;
@@ -101,11 +181,14 @@ async function executeUpdate(deps: CommandDeps, staff: StaffClaims, caseId: stri
           return handle.executeUpdate(confirmDeliveryUpdate, {
             args: [{ ...who, method: command.method, ...(command.note ? { note: command.note } : {}) } satisfies DeliveryConfirmation],
           });
+        case 'supplement':
+          return handle.executeUpdate(supplementUpdate, { args: [{ ...who, noticeId: command.noticeId, items: command.items } satisfies SupplementCommand] });
       }
     });
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
-      throw problem(409, e.cause.message, { slug: 'case-rejected-command' });
+      const mapped = command.kind === 'supplement' && e.cause.type ? SUPPLEMENT_REJECTIONS[e.cause.type] : undefined;
+      throw mapped ? mapped(e.cause.message) : problem(409, e.cause.message, { slug: 'case-rejected-command' });
     }
     if (e instanceof WorkflowNotFoundError) {
       // Temporal answers "not found" for an update to a workflow that has ended, too: that is a

@@ -64,13 +64,7 @@ export const caseSubmissionSchema = z
       .array(z.strictObject({ materialCode: text(64), fileId: z.uuid() }))
       .min(1)
       .max(50)
-      .superRefine((materials, ctx) => {
-        const seen = new Set<string>();
-        materials.forEach((m, i) => {
-          if (seen.has(m.materialCode)) ctx.addIssue({ code: 'custom', path: [i, 'materialCode'], message: `${m.materialCode} is listed twice` });
-          seen.add(m.materialCode);
-        });
-      }),
+      .superRefine(eachMaterialOnce),
     delivery: z
       .strictObject({
         method: z.enum(DELIVERY_METHODS),
@@ -98,6 +92,38 @@ export const staffCommandSchema = z.strictObject({ reason }).meta({ id: 'StaffCo
 export const deliveryConfirmationSchema = z
   .strictObject({ method: z.enum(['window', 'mail']), note: text(500).optional() })
   .meta({ id: 'DeliveryConfirmation' });
+
+/** Each material code at most once in a list of materials (intake) or supplemented items. */
+function eachMaterialOnce(list: readonly { materialCode: string }[], ctx: z.RefinementCtx) {
+  const seen = new Set<string>();
+  list.forEach((m, i) => {
+    if (seen.has(m.materialCode)) ctx.addIssue({ code: 'custom', path: [i, 'materialCode'], message: `${m.materialCode} is listed twice` });
+    seen.add(m.materialCode);
+  });
+}
+
+/**
+ * The applicant's supplement (补正材料) answering one correction notice: one uploaded file per
+ * deficiency, each material once. Whether the notice is open and every deficiency answered is
+ * the use case's question (api/caseCommands.ts), not the schema's.
+ */
+export const supplementSchema = z
+  .strictObject({
+    noticeId: text(128).meta({ description: 'The open notice this supplement answers (GET /v1/cases/{caseId} → correction.noticeId)' }),
+    items: z
+      .array(
+        z.strictObject({
+          materialCode: text(64),
+          fileId: z.uuid().meta({ description: 'An upload (POST /v1/files) from the staff member’s region' }),
+          note: text(500).optional(),
+        }),
+      )
+      .min(1)
+      .max(50)
+      .superRefine(eachMaterialOnce),
+  })
+  .meta({ id: 'Supplement' });
+export type SupplementBody = z.infer<typeof supplementSchema>;
 
 export interface ListCursor {
   /** submitted_at as microseconds since the epoch: exact, unlike a JS Date. */
@@ -220,10 +246,25 @@ export type CaseSummary = z.infer<typeof caseSummarySchema>;
 
 export const caseListSchema = z.object({ items: z.array(caseSummarySchema), nextCursor: z.string().nullable() }).meta({ id: 'CaseList' });
 
+export const correctionNoticeSchema = z
+  .object({
+    noticeId: z.string(),
+    side: z.enum(['receiving', 'handling']).meta({ description: 'receiving: the window’s precheck (收件补正); handling: the handling authority’s review (审查补正)' }),
+    round: z.number().int().meta({ description: 'The notice’s round on its side, from 1' }),
+    deficiencies: z.array(z.object({ materialCode: z.string(), problem: z.string(), needed: z.string() })),
+    supplementDue: z.string().nullable().meta({ format: 'date', description: 'Last day (China time) to supplement; null when no deadline applies' }),
+    issuedAt: timestamp,
+  })
+  .meta({ id: 'CorrectionNotice', description: 'The open one-time notice (一次性告知): every deficiency at once, answered by one supplement' });
+
 export const caseDetailSchema = z
   .object({
     ...caseSummaryFields,
     intervention: interventionSchema.nullable(),
+    correction: correctionNoticeSchema.nullable(),
+    correctionRounds: z
+      .object({ receiving: z.number().int(), handling: z.number().int() })
+      .meta({ description: 'Correction notices issued so far, per side' }),
     applicant: z
       .object({ name: z.string(), idNumber: z.string(), phone: z.string() })
       .meta({ description: 'masked; the clear values are sealed and never leave the server' }),

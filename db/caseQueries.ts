@@ -1,7 +1,7 @@
 // Reads of the case projection (cases, case_materials, case_events) for the api. Only masked
 // columns are selected: sealed values and the identity-number hash never leave the database
 // through these queries. Region scoping is domain/regions.ts' rule, turned into a LIKE pattern.
-import type { CaseStage, CaseStatus, Channel, DeliveryState, Decision, Intervention } from '../domain/case.js';
+import type { CaseStage, CaseStatus, Channel, CorrectionNotice, CorrectionSide, DeliveryState, Decision, Intervention } from '../domain/case.js';
 import { regionLikePattern } from '../domain/regions.js';
 import type { Queryable } from './cases.js';
 
@@ -34,6 +34,8 @@ interface DetailRow extends SummaryRow {
   delivery: DeliveryState;
   decision: Decision | null;
   province_case_id: string | null;
+  correction: CorrectionNotice | null;
+  correction_rounds: Record<CorrectionSide, number>;
 }
 
 export interface CaseSummaryRecord {
@@ -63,6 +65,9 @@ export interface CaseDetailRecord extends Omit<CaseSummaryRecord, 'applicantName
   delivery: DeliveryState;
   decision: Decision | null;
   provinceCaseId: string | null;
+  /** The open one-time notice, or null. */
+  correction: CorrectionNotice | null;
+  correctionRounds: Record<CorrectionSide, number>;
   materials: { materialCode: string; fileId: string; sha256: string; size: number; contentType: string; transferredAt: string | null }[];
   timeline: { seq: number; type: string; stage: string; status: string; actor: string; at: string; data: Record<string, unknown> }[];
 }
@@ -74,6 +79,8 @@ export interface CaseHeader {
   stage: CaseStage;
   receivingRegion: string;
   handlingRegion: string;
+  /** The open correction notice as the projection last recorded it (a supplement is checked against it). */
+  correction: CorrectionNotice | null;
 }
 
 /** A position in the newest-first list: submitted_at in microseconds (exact, unlike a JS Date), then case id. */
@@ -121,18 +128,21 @@ const visible = (n: number) => `(receiving_region LIKE $${n} OR handling_region 
 
 /** The case's header whoever asks; the caller applies domain/policy.ts. */
 export async function findCaseHeader(db: Queryable, caseId: string): Promise<CaseHeader | null> {
-  const { rows } = await db.query<{ case_id: string; status: CaseStatus; stage: CaseStage; receiving_region: string; handling_region: string }>(
-    `SELECT case_id, status, stage, receiving_region, handling_region FROM cases WHERE case_id = $1`,
+  const { rows } = await db.query<{ case_id: string; status: CaseStatus; stage: CaseStage; receiving_region: string; handling_region: string; correction: CorrectionNotice | null }>(
+    `SELECT case_id, status, stage, receiving_region, handling_region, correction FROM cases WHERE case_id = $1`,
     [caseId],
   );
   const r = rows[0];
-  return r ? { caseId: r.case_id, status: r.status, stage: r.stage, receivingRegion: r.receiving_region, handlingRegion: r.handling_region } : null;
+  return r
+    ? { caseId: r.case_id, status: r.status, stage: r.stage, receivingRegion: r.receiving_region, handlingRegion: r.handling_region, correction: r.correction }
+    : null;
 }
 
 /** The case with its materials and timeline if `scope` covers one of its sides; null otherwise. */
 export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId: string): Promise<CaseDetailRecord | null> {
   const { rows } = await db.query<DetailRow>(
-    `SELECT ${SUMMARY_COLUMNS}, intervention, id_number_masked, phone_masked, delivery, decision, province_case_id
+    `SELECT ${SUMMARY_COLUMNS}, intervention, id_number_masked, phone_masked, delivery, decision, province_case_id,
+            correction, correction_rounds
        FROM cases WHERE case_id = $1 AND ${visible(2)}`,
     [caseId, regionLikePattern(scope)],
   );
@@ -156,6 +166,8 @@ export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId
     delivery: r.delivery,
     decision: r.decision,
     provinceCaseId: r.province_case_id,
+    correction: r.correction,
+    correctionRounds: r.correction_rounds,
     materials: materials.rows.map((m) => ({
       materialCode: m.material_code,
       fileId: m.file_id,

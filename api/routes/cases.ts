@@ -1,4 +1,5 @@
-// /v1/cases: intake, reads from the projection, and staff commands on a running case. Each route's
+// /v1/cases: intake, reads from the projection, and staff commands on a running case (among them
+// the supplement answering a correction notice). Each route's
 // role gate comes from the one policy table (domain/policy.ts); the side of the case is checked
 // once the case is known, in the use case.
 import type { FastifyInstance } from 'fastify';
@@ -20,6 +21,7 @@ import {
   deliveryConfirmationSchema,
   intakeHeadersSchema,
   staffCommandSchema,
+  supplementSchema,
 } from '../schemas.js';
 import { secured } from './common.js';
 
@@ -125,6 +127,28 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
     async (request) => {
       const { method, note } = request.body;
       return runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'confirmDelivery', method, ...(note ? { note } : {}) });
+    },
+  );
+
+  app.post(
+    '/cases/:caseId/supplements',
+    {
+      config: { roles: allowedRoles('case.supplement') },
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'Take in the applicant’s supplement answering the open correction notice (补正, receiving side)',
+        description:
+          'One uploaded file per deficiency of the open notice (GET /v1/cases/{caseId} → correction). 409 `notice-not-open` when that notice is not the open one; 400 naming `items` when a deficiency is left unanswered. 202: the workflow took the supplement in; it is transferred and acknowledged like an original material.',
+        params: caseIdParams,
+        body: supplementSchema,
+        response: { 202: caseActionResultSchema, ...problems(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { noticeId, items } = request.body;
+      const result = await runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'supplement', noticeId, items });
+      return reply.code(202).send(result);
     },
   );
 };

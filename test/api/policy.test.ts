@@ -13,7 +13,7 @@ const outcome = (role: StaffRole, region: string, action: CaseAction) => {
 
 describe('role-and-side policy', () => {
   it('When staff on neither side ask for anything about the case, then the answer is 404 whatever their role', () => {
-    for (const action of ['case.read', 'case.withdraw', 'case.retry', 'case.confirmDelivery', 'case.review', 'payload.decode'] as const) {
+    for (const action of ['case.read', 'case.withdraw', 'case.retry', 'case.confirmDelivery', 'case.supplement', 'case.review', 'payload.decode'] as const) {
       expect(outcome('supervisor', '330000', action)).toBe(404);
       expect(outcome('clerk', '440300', action)).toBe(404);
     }
@@ -35,6 +35,19 @@ describe('role-and-side policy', () => {
     expect(outcome('supervisor', '440000', 'case.confirmDelivery')).toBe('ok');
     expect(outcome('clerk', '510100', 'case.confirmDelivery')).toBe(403);
     expect(outcome('approver', '440100', 'case.confirmDelivery')).toBe(403);
+  });
+
+  it('When a supplement to a correction notice is taken in, then only the receiving side’s clerks and supervisors may', () => {
+    expect(outcome('clerk', '440100', 'case.supplement')).toBe('ok');
+    expect(outcome('supervisor', '440000', 'case.supplement')).toBe('ok');
+    expect(outcome('clerk', '510100', 'case.supplement')).toBe(403);
+    expect(outcome('approver', '510100', 'case.supplement')).toBe(403);
+    expect(outcome('approver', '440100', 'case.supplement')).toBe(403);
+    expect(mayAct(staff('supervisor', '510000'), 'case.supplement', CASE)).toEqual({
+      ok: false,
+      status: 403,
+      detail: "only the receiving side (440100) may take in the applicant's supplement to a correction notice; a token for region 510000 is not on it",
+    });
   });
 
   it('When a case is reviewed, then only the handling side’s approvers may', () => {
