@@ -37,6 +37,10 @@ export const TEST_TIMINGS = {
   PROVINCE_RETRY_ATTEMPTS: '3',
   PROVINCE_CALL_TIMEOUT_MS: '3000',
   STATUS_POLL_AFTER_MS: '1500',
+  // Working days of one minute (the WORKING_DAY_MS seam, docs/case-workflow.md): a 10-day
+  // supplement deadline is 10 minutes, and no test depends on today's date being covered by the
+  // calendar data. Tests of the calendar path set WORKING_DAY_MS to '' (unset).
+  WORKING_DAY_MS: '60000',
 };
 
 export interface StackOptions {

@@ -151,8 +151,9 @@ async function main() {
   try {
     await migrate(db.url);
     const sets: [Recording[], Parameters<typeof startStack>[0]['env'], Parameters<typeof startStack>[0]['simulator']][] = [
-      [QUICK, { STATUS_POLL_AFTER_MS: '1500' }, { reviewDelayMs: 300, correctionDelayMs: 300 }],
-      [SLOW_POLL, { STATUS_POLL_AFTER_MS: '60000' }, { reviewDelayMs: 1000 }],
+      // Time limits on the calendar (WORKING_DAY_MS unset), as in production.
+      [QUICK, { STATUS_POLL_AFTER_MS: '1500', WORKING_DAY_MS: '' }, { reviewDelayMs: 300, correctionDelayMs: 300 }],
+      [SLOW_POLL, { STATUS_POLL_AFTER_MS: '60000', WORKING_DAY_MS: '' }, { reviewDelayMs: 1000 }],
       [SHORT_DAYS, { STATUS_POLL_AFTER_MS: '60000', WORKING_DAY_MS: '200' }, { reviewDelayMs: 300, correctionDelayMs: 1500 }],
     ];
     for (const [recordings, env, simulator] of sets) {

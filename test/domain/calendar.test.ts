@@ -304,3 +304,14 @@ describe('the calendar activities', () => {
     }
   });
 });
+
+describe('the shipped calendar data', () => {
+  it('When today is counted from, then the data reaches at least a default supplement deadline (10 working days) ahead (else add next year’s notice: docs/calendar.md)', () => {
+    const calendar = loadCalendar(CALENDAR_DIR);
+    const today = dateInChina(new Date());
+    // Supplement deadlines, statutory limits and their extensions count forward from today; a
+    // running system needs the next year's notice before its cases reach the end of the data, and
+    // the tests of the calendar path (test/workflow/corrections.test.ts) need it too.
+    expect(() => calendar.addWorkingDays(today, 10), `the calendar ends ${calendar.covered.to}: add the State Council's notice for the next year under calendar/`).not.toThrow();
+  });
+});

@@ -32,7 +32,9 @@ const awaitingNotice = (caseId: string, side: 'receiving' | 'handling', round: n
 
 describe('corrections on both sides', () => {
   beforeAll(async () => {
-    stack = await startTestStack({ simulator: { reviewDelayMs: 300, correctionDelayMs: 300 } });
+    // Time limits on the calendar, as in production (the seam unset): the notice's due date is a
+    // real working day (test/domain/calendar.test.ts checks the data reaches far enough).
+    stack = await startTestStack({ env: { WORKING_DAY_MS: '' }, simulator: { reviewDelayMs: 300, correctionDelayMs: 300 } });
     clerk = await stack.token('clerk', '440100');
   });
   afterAll(async () => {
