@@ -75,6 +75,10 @@ const envSchema = z.object({
   /** Attempts of one projection write (a local activity) before the case is flagged for intervention. */
   PROJECTION_RETRY_ATTEMPTS: intFromEnv(8, 1),
   PROJECTION_RETRY_INITIAL_MS: intFromEnv(500, 1),
+  /** SLA yellow: this many working days or fewer left of a limit … */
+  SLA_WARN_DAYS_LEFT: intFromEnv(2, 0),
+  /** … or this share of it used (0..1). */
+  SLA_WARN_USED_RATIO: z.coerce.number().min(0).max(1).default(0.8),
   /**
    * Test and demo seam: when set, a working day of a case's time limits lasts this many
    * milliseconds (a supplement deadline of 10 working days is a 10 × WORKING_DAY_MS timer).

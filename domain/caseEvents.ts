@@ -77,6 +77,9 @@ export interface CaseEventData {
    * received the materials, so by law the application counts as accepted on the day they arrived.
    */
   'acceptance.deemed': { acceptedOn: string; noticeOn: string; workingDays: number; noticeId: string };
+  /** 行政许可法 art. 45: a procedure (hearing, testing, expert review, …) whose time does not count toward the limit. */
+  'procedure.started': { procedureId: string; kind: string; reason: string; expectedEnd: string | null; noticeRef: string | null };
+  'procedure.ended': { procedureId: string; result: string | null };
   /** A province event whose payload the workflow could not accept (it is dropped, the case goes on). */
   'province.event_rejected': { eventId: string | null; problem: string };
 }
@@ -113,6 +116,8 @@ export const CASE_EVENT_TYPES = [
   'supplement.transferred',
   'correction.answered',
   'acceptance.deemed',
+  'procedure.started',
+  'procedure.ended',
 ] as const satisfies readonly CaseEventType[];
 
 // Compile-time check that the list names every type of the union.

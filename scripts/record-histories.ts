@@ -100,6 +100,7 @@ const QUICK: Recording[] = [
       await supplementOpenNotice(stack, caseId, clerk, 2, 'handling');
     },
   },
+  { name: 'procedure', branches: ['procedure'], submit: { applicantName: '历史专家评审' } },
   {
     name: 'withdrawn-in-transfer',
     branches: ['withdrawal-during-transfer'],
@@ -152,7 +153,7 @@ async function main() {
     await migrate(db.url);
     const sets: [Recording[], Parameters<typeof startStack>[0]['env'], Parameters<typeof startStack>[0]['simulator']][] = [
       // Time limits on the calendar (WORKING_DAY_MS unset), as in production.
-      [QUICK, { STATUS_POLL_AFTER_MS: '1500', WORKING_DAY_MS: '' }, { reviewDelayMs: 300, correctionDelayMs: 300 }],
+      [QUICK, { STATUS_POLL_AFTER_MS: '1500', WORKING_DAY_MS: '' }, { reviewDelayMs: 300, correctionDelayMs: 300, procedureDelayMs: 300 }],
       [SLOW_POLL, { STATUS_POLL_AFTER_MS: '60000', WORKING_DAY_MS: '' }, { reviewDelayMs: 1000 }],
       [SHORT_DAYS, { STATUS_POLL_AFTER_MS: '60000', WORKING_DAY_MS: '200' }, { reviewDelayMs: 300, correctionDelayMs: 1500 }],
     ];
@@ -165,6 +166,7 @@ async function main() {
         stack.simulator.addRule({ match: { applicantName: '历史转撤' }, scenario: 'slow' });
         stack.simulator.addRule({ match: { applicantName: '历史审查补正' }, scenario: 'correction-2' });
         stack.simulator.addRule({ match: { applicantName: '历史补正逾期' }, scenario: 'correction' });
+        stack.simulator.addRule({ match: { applicantName: '历史专家评审' }, scenario: 'procedure' });
         stack.simulator.setScenario('330000', 'down');
         const clerk = await stack.token('clerk', '440100');
         for (const rec of recordings) {

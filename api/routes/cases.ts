@@ -4,12 +4,16 @@
 // once the case is known, in the use case.
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { allowedRoles } from '../../domain/policy.js';
+import { z } from 'zod';
+import { shippedCalendar } from '../../calendar/load.js';
+import { findCaseHeader } from '../../db/caseQueries.js';
+import { allowedRoles, mayAct } from '../../domain/policy.js';
+import { caseDeadlines } from '../deadlines.js';
 import { staffOf } from '../auth.js';
 import { runCaseCommand, type CommandDeps } from '../caseCommands.js';
 import { getCase, listCases } from '../caseReads.js';
 import { checkIdempotencyKey, submitCase } from '../intake.js';
-import { problems } from '../problem.js';
+import { problem, problems } from '../problem.js';
 import {
   caseAcceptedSchema,
   caseActionResultSchema,
@@ -91,6 +95,27 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
     async (request) => getCase(app.pool, staffOf(request), request.params.caseId),
   );
 
+  app.get(
+    '/cases/:caseId/deadlines',
+    {
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'The promised and statutory time limits in working days, with their derivation',
+        description:
+          'Counted from the day the handling authority received the materials (or the day art. 32 deems the application accepted); the start day is not counted (art. 82); waiting for a supplement to the authority\'s notice and art. 45 procedures do not count.',
+        params: caseIdParams,
+        response: { 200: deadlinesSchema, ...problems(400, 401, 404, 422) },
+      },
+    },
+    async (request) => {
+      const staff = staffOf(request);
+      const header = await findCaseHeader(app.pool, request.params.caseId);
+      if (!header || !mayAct(staff, 'case.read', header).ok) throw problem(404, `no case ${request.params.caseId}`);
+      return caseDeadlines(app.pool, shippedCalendar(), { warnDaysLeft: app.config.SLA_WARN_DAYS_LEFT, warnUsedRatio: app.config.SLA_WARN_USED_RATIO }, request.params.caseId);
+    },
+  );
+
   const commandResponses = { 200: caseActionResultSchema, ...problems(400, 401, 403, 404, 409, 503) };
 
   app.post(
@@ -152,6 +177,39 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
     },
   );
 };
+
+const clockReadingSchema = z
+  .object({
+    dueDate: z.string().nullable().meta({ description: 'The last day of the limit; null while a pause is open' }),
+    dueDateIfResumedToday: z.string(),
+    limitDays: z.number().int(),
+    extendedBy: z.number().int(),
+    used: z.number().int(),
+    paused: z.number().int(),
+    remaining: z.number().int(),
+    state: z.enum(['green', 'yellow', 'red']),
+    stopped: z.boolean(),
+    derivation: z.object({
+      start: z.string(),
+      limitDays: z.number().int(),
+      extensions: z.array(z.object({ days: z.number().int(), approvedOn: z.string(), reason: z.string() })),
+      pauses: z.array(z.object({ kind: z.enum(['correction', 'procedure']), from: z.string(), to: z.string().nullable(), reason: z.string(), workingDays: z.number().int() })),
+      holidays: z.array(z.object({ date: z.string(), name: z.string() })),
+      adjustedWorkingDays: z.array(z.string()),
+      weekendDays: z.number().int(),
+    }),
+  })
+  .meta({ id: 'ClockReading' });
+
+const deadlinesSchema = z
+  .object({
+    caseId: z.string(),
+    started: z.boolean(),
+    asOf: z.string(),
+    promised: clockReadingSchema.nullable(),
+    statutory: clockReadingSchema.nullable(),
+  })
+  .meta({ id: 'CaseDeadlines' });
 
 function intakeDeps(app: FastifyInstance, opts: CaseRouteOptions) {
   return { pool: app.pool, temporal: app.temporal, config: app.config, secrets: app.secrets, metrics: app.metrics, startTimeoutMs: opts.startTimeoutMs };

@@ -33,6 +33,7 @@ const REQUIRED_BRANCHES = [
   'correction-rounds-exceeded',
   'supplement-expired',
   'acceptance-deemed',
+  'procedure',
 ];
 
 interface JsonEvent {

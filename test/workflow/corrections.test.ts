@@ -131,6 +131,30 @@ describe('corrections on both sides', () => {
   });
 });
 
+describe('art. 45 procedures', () => {
+  beforeAll(async () => {
+    stack = await startTestStack({ simulator: { reviewDelayMs: 300, procedureDelayMs: 300 } });
+    clerk = await stack.token('clerk', '440100');
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('When the handling authority runs an expert review, then its start and end are recorded (the clock leaves them out) and the case completes', async () => {
+    stack.simulator.addRule({ match: { applicantName: '专家评审' }, scenario: 'procedure' });
+    const { body } = await submitCase(stack.apiUrl, clerk, { applicantName: '专家评审' });
+    const final = (await handleOf(body.caseId).result()) as CaseState;
+    expect(final.status).toBe('completed');
+    const events = await eventsOf(body.caseId);
+    const started = events.find((e) => e.type === 'procedure.started');
+    const ended = events.find((e) => e.type === 'procedure.ended');
+    expect(started?.data).toMatchObject({ kind: 'expert_review' });
+    expect(ended?.data.procedureId).toBe(started?.data.procedureId);
+    expect(started!.seq).toBeLessThan(ended!.seq);
+    expect(ended!.seq).toBeLessThan(events.find((e) => e.type === 'decision.approved')!.seq);
+  });
+});
+
 describe('supplement deadlines and late notices (working days of 200 ms)', () => {
   beforeAll(async () => {
     // The seam: a working day lasts 200 ms, so the item's 10-day supplement deadline is 2 s, and a

@@ -4,6 +4,8 @@
 // for the applicant's supplement, sends each supplemented material as a new revision, answers the
 // notice, and the review goes on. Art. 32: a first notice later than 5 working days after the
 // authority received the materials is recorded as acceptance by law on the day they arrived.
+// Art. 45 procedures the authority reports (review.procedure_started / _ended) are recorded: the
+// statutory clock (domain/clock.ts) does not count their working days.
 import { patched } from '@temporalio/workflow';
 import type { Deficiency, ProvinceEvent, ProvinceEventType } from '../../domain/case.js';
 import { applySupplement, awaitSupplement, CORRECTIONS_PATCH, noticeWasLate } from './correction.js';
@@ -12,14 +14,19 @@ import { enter, type CaseRun } from './run.js';
 import { step } from './step.js';
 
 const DECISION_TYPES: readonly ProvinceEventType[] = ['case.accepted', 'case.approved', 'case.rejected'];
+const REVIEW_STEP_TYPES: readonly ProvinceEventType[] = ['review.correction_required', 'review.procedure_started', 'review.procedure_ended'];
 
 /** Waits for the handling authority's decision; null when the case closed meanwhile (a missed supplement deadline). */
 export async function review(c: CaseRun): Promise<ProvinceEvent | null> {
   for (;;) {
     const corrections = patched(CORRECTIONS_PATCH);
-    const event = (await c.inbox.next(corrections ? [...DECISION_TYPES, 'review.correction_required'] : DECISION_TYPES))!;
+    const event = (await c.inbox.next(corrections ? [...DECISION_TYPES, ...REVIEW_STEP_TYPES] : DECISION_TYPES))!;
     if (event.type === 'review.correction_required') {
       if (!(await correct(c, event))) return null;
+      continue;
+    }
+    if (event.type === 'review.procedure_started' || event.type === 'review.procedure_ended') {
+      await recordProcedure(c, event);
       continue;
     }
     if (event.type !== 'case.accepted') return event;
@@ -75,6 +82,22 @@ async function correct(c: CaseRun, event: ProvinceEvent): Promise<boolean> {
   enter(c, 'review');
   await c.record('correction.answered', { noticeId, round: state.correctionRounds?.handling ?? 1 }, `province:${provinceCode}`);
   return true;
+}
+
+/** An art. 45 procedure began or ended at the handling authority. */
+async function recordProcedure(c: CaseRun, event: ProvinceEvent): Promise<void> {
+  const actor = `province:${c.provinceCode}`;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  const procedureId = String(event.data.procedureId);
+  if (event.type === 'review.procedure_started') {
+    await c.record(
+      'procedure.started',
+      { procedureId, kind: String(event.data.kind), reason: String(event.data.reason ?? ''), expectedEnd: text(event.data.expectedEnd), noticeRef: text(event.data.noticeRef) },
+      actor,
+    );
+  } else {
+    await c.record('procedure.ended', { procedureId, result: text(event.data.result) }, actor);
+  }
 }
 
 /** Records the decision; true when the case was approved and goes on to delivery. */

@@ -1,0 +1,73 @@
+// GET /v1/cases/:caseId/deadlines: the promised (承诺) and statutory (法定) time limits of a case,
+// computed by the pure clock (domain/clock.ts) on the working-day calendar from the case's
+// recorded events, with the derivation a supervisor can check by hand: the start day, the limit,
+// each holiday and adjusted weekend, each pause with its reason, each extension.
+//
+// The clock starts the day the handling authority received the materials (review.started), or the
+// day art. 32 deems the application accepted; time waiting for the applicant's supplement to the
+// authority's notice and art. 45 procedures do not count. A closed case's clock stops on the day it
+// closed. (Approved extensions are not recorded by the workflow yet: none are counted.)
+import type pg from 'pg';
+import { CalendarRangeError, dateInChina, type WorkingCalendar } from '../domain/calendar.js';
+import { readClock, type ClockPause, type ClockReading } from '../domain/clock.js';
+import { findClockInputs, type ClockEventRow } from '../db/clockInputs.js';
+import { isOpenStatus, type CaseStatus } from '../domain/case.js';
+import { problem } from './problem.js';
+
+export interface Deadlines {
+  caseId: string;
+  /** Whether the clock has started (the handling authority has the materials). */
+  started: boolean;
+  /** The day the figures are for: today, or the day the case closed. */
+  asOf: string;
+  promised: ClockReading | null;
+  statutory: ClockReading | null;
+}
+
+export interface SlaSettings {
+  warnDaysLeft: number;
+  warnUsedRatio: number;
+}
+
+export async function caseDeadlines(pool: pg.Pool, calendar: WorkingCalendar, sla: SlaSettings, caseId: string, now = new Date()): Promise<Deadlines> {
+  const inputs = await findClockInputs(pool, caseId);
+  if (!inputs) throw problem(404, `no case ${caseId}`);
+  const asOf = !isOpenStatus(inputs.status as CaseStatus) && inputs.closedAt ? dateInChina(inputs.closedAt) : dateInChina(now);
+  const start = startOf(inputs.events);
+  if (!start) return { caseId, started: false, asOf, promised: null, statutory: null };
+  const pauses = pausesOf(inputs.events);
+  try {
+    const read = (limitDays: number) => readClock(calendar, { start, limitDays, pauses, extensions: [], today: asOf, ...sla });
+    return { caseId, started: true, asOf, promised: read(inputs.promisedDays), statutory: read(inputs.statutoryDays) };
+  } catch (e) {
+    if (e instanceof CalendarRangeError) {
+      throw problem(422, `the working-day calendar does not cover ${e.date} (it covers ${e.covered.from} to ${e.covered.to}); the year's State Council notice must be added (docs/calendar.md)`);
+    }
+    throw e;
+  }
+}
+
+/** The acceptance day: art. 32's deemed day when recorded, else the day the authority received the materials. */
+function startOf(events: ClockEventRow[]): string | null {
+  const deemed = events.find((e) => e.type === 'acceptance.deemed');
+  if (deemed && typeof deemed.data.acceptedOn === 'string') return deemed.data.acceptedOn;
+  const received = events.find((e) => e.type === 'review.started');
+  return received ? dateInChina(received.at) : null;
+}
+
+/** Handling-side notices until their supplement (or expiry), and art. 45 procedures until they end. */
+function pausesOf(events: ClockEventRow[]): ClockPause[] {
+  const pauses: ClockPause[] = [];
+  for (const e of events) {
+    if (e.type === 'correction.notice_issued' && e.data.side === 'handling') {
+      const end = events.find((x) => (x.type === 'correction.supplemented' || x.type === 'correction.expired') && x.data.noticeId === e.data.noticeId);
+      const problems = Array.isArray(e.data.deficiencies) ? (e.data.deficiencies as { materialCode: string }[]).map((d) => d.materialCode).join(', ') : '';
+      pauses.push({ kind: 'correction', from: dateInChina(e.at), to: end ? dateInChina(end.at) : null, reason: `补正通知 ${String(e.data.noticeId)} (round ${String(e.data.round)}): ${problems}` });
+    }
+    if (e.type === 'procedure.started') {
+      const end = events.find((x) => x.type === 'procedure.ended' && x.data.procedureId === e.data.procedureId);
+      pauses.push({ kind: 'procedure', from: dateInChina(e.at), to: end ? dateInChina(end.at) : null, reason: `${String(e.data.kind)}: ${String(e.data.reason ?? '')}` });
+    }
+  }
+  return pauses;
+}

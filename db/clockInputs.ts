@@ -1,0 +1,36 @@
+// What the statutory clock of a case is computed from, as the projection recorded it: the item's
+// limits, when the handling authority received the materials (or the day acceptance is deemed by
+// art. 32), the handling side's correction notices and their supplements, and the art. 45
+// procedures. The clock itself is domain/clock.ts; the derivation is shown by api/deadlines.ts.
+import type { Queryable } from './cases.js';
+
+export interface ClockEventRow {
+  type: string;
+  at: Date;
+  data: Record<string, unknown>;
+}
+
+export interface ClockInputs {
+  promisedDays: number;
+  statutoryDays: number;
+  status: string;
+  closedAt: Date | null;
+  events: ClockEventRow[];
+}
+
+const CLOCK_EVENT_TYPES = ['review.started', 'acceptance.deemed', 'correction.notice_issued', 'correction.supplemented', 'correction.expired', 'procedure.started', 'procedure.ended'];
+
+/** The case's clock inputs, or null when there is no such case. */
+export async function findClockInputs(db: Queryable, caseId: string): Promise<ClockInputs | null> {
+  const { rows } = await db.query<{ promised_days: number; statutory_days: number; status: string; closed_at: Date | null }>(
+    `SELECT promised_days, statutory_days, status, closed_at FROM cases WHERE case_id = $1`,
+    [caseId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const events = await db.query<ClockEventRow>(
+    `SELECT type, at, data FROM case_events WHERE case_id = $1 AND type = ANY($2::text[]) ORDER BY seq`,
+    [caseId, CLOCK_EVENT_TYPES],
+  );
+  return { promisedDays: row.promised_days, statutoryDays: row.statutory_days, status: row.status, closedAt: row.closed_at, events: events.rows };
+}
