@@ -18,10 +18,14 @@ import { regionCovers } from '../domain/regions.js';
 import {
   caseWorkflowId,
   confirmDeliveryUpdate,
+  decideExtensionUpdate,
+  requestExtensionUpdate,
   retryUpdate,
   supplementUpdate,
   withdrawUpdate,
   type DeliveryConfirmation,
+  type ExtensionDecision,
+  type ExtensionRequest,
   type StaffCommand,
   type SupplementCommand,
   type SupplementItem,
@@ -47,13 +51,17 @@ export interface CaseActionResult {
   stage: CaseState['stage'];
   status: CaseState['status'];
   needsIntervention: boolean;
+  /** The extension a request created or a decision decided. */
+  extension?: NonNullable<CaseState['extensions']>[number];
 }
 
 export type CaseCommand =
   | { kind: 'withdraw'; reason: string }
   | { kind: 'retry'; reason: string }
   | { kind: 'confirmDelivery'; method: 'window' | 'mail'; note?: string }
-  | { kind: 'supplement'; noticeId: string; items: SupplementBody['items'] };
+  | { kind: 'supplement'; noticeId: string; items: SupplementBody['items'] }
+  | { kind: 'requestExtension'; days: number; reason: string }
+  | { kind: 'decideExtension'; extensionId: string; approve: boolean; reason: string };
 
 /** The policy action each command is (domain/policy.ts). */
 export const COMMAND_ACTION: Record<CaseCommand['kind'], CaseAction> = {
@@ -61,6 +69,8 @@ export const COMMAND_ACTION: Record<CaseCommand['kind'], CaseAction> = {
   retry: 'case.retry',
   confirmDelivery: 'case.confirmDelivery',
   supplement: 'case.supplement',
+  requestExtension: 'case.extend',
+  decideExtension: 'case.decideExtension',
 };
 
 const AUDIT_ACTION: Record<CaseCommand['kind'], string> = {
@@ -68,6 +78,8 @@ const AUDIT_ACTION: Record<CaseCommand['kind'], string> = {
   retry: 'case.retry',
   confirmDelivery: 'case.confirm-delivery',
   supplement: 'case.supplement',
+  requestExtension: 'case.extension-request',
+  decideExtension: 'case.extension-decision',
 };
 
 /** Slug of the 409 for a supplement to a notice that is not the open one (from the projection or the workflow). */
@@ -101,7 +113,9 @@ export async function runCaseCommand(deps: CommandDeps, staff: StaffClaims, case
     throw e;
   }
   await audit('done');
-  return { caseId, stage: state.stage, status: state.status, needsIntervention: state.needsIntervention !== null };
+  const extension =
+    command.kind === 'requestExtension' ? state.extensions?.at(-1) : command.kind === 'decideExtension' ? state.extensions?.find((x) => x.extensionId === command.extensionId) : undefined;
+  return { caseId, stage: state.stage, status: state.status, needsIntervention: state.needsIntervention !== null, ...(extension ? { extension } : {}) };
 }
 
 /** A command as the workflow gets it: a supplement's items carry their files' hashes, sizes and types. */
@@ -114,6 +128,10 @@ function auditOf(command: CaseCommand, outcome: Outcome): { reason?: string; det
       return { reason: command.reason, detail: { outcome } };
     case 'confirmDelivery':
       return { ...(command.note ? { reason: command.note } : {}), detail: { outcome, method: command.method } };
+    case 'requestExtension':
+      return { reason: command.reason, detail: { outcome, days: command.days } };
+    case 'decideExtension':
+      return { reason: command.reason, detail: { outcome, extensionId: command.extensionId, approve: command.approve } };
     case 'supplement': {
       // The clerk's notes when there are any, else the notice answered; both are in the detail.
       const notes = command.items.flatMap((i) => (i.note ? [`${i.materialCode}: ${i.note}`] : []));
@@ -183,6 +201,12 @@ async function executeUpdate(deps: CommandDeps, staff: StaffClaims, caseId: stri
           });
         case 'supplement':
           return handle.executeUpdate(supplementUpdate, { args: [{ ...who, noticeId: command.noticeId, items: command.items } satisfies SupplementCommand] });
+        case 'requestExtension':
+          return handle.executeUpdate(requestExtensionUpdate, { args: [{ ...who, days: command.days, reason: command.reason } satisfies ExtensionRequest] });
+        case 'decideExtension':
+          return handle.executeUpdate(decideExtensionUpdate, {
+            args: [{ ...who, extensionId: command.extensionId, approve: command.approve, reason: command.reason } satisfies ExtensionDecision],
+          });
       }
     });
   } catch (e) {

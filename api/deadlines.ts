@@ -5,11 +5,11 @@
 //
 // The clock starts the day the handling authority received the materials (review.started), or the
 // day art. 32 deems the application accepted; time waiting for the applicant's supplement to the
-// authority's notice and art. 45 procedures do not count. A closed case's clock stops on the day it
-// closed. (Approved extensions are not recorded by the workflow yet: none are counted.)
+// authority's notice and art. 45 procedures do not count; approved extensions (art. 42) add their
+// days. A closed case's clock stops on the day it closed.
 import type pg from 'pg';
 import { CalendarRangeError, dateInChina, type WorkingCalendar } from '../domain/calendar.js';
-import { readClock, type ClockPause, type ClockReading } from '../domain/clock.js';
+import { readClock, type ClockExtension, type ClockPause, type ClockReading } from '../domain/clock.js';
 import { findClockInputs, type ClockEventRow } from '../db/clockInputs.js';
 import { isOpenStatus, type CaseStatus } from '../domain/case.js';
 import { problem } from './problem.js';
@@ -20,8 +20,11 @@ export interface Deadlines {
   started: boolean;
   /** The day the figures are for: today, or the day the case closed. */
   asOf: string;
+  /** null when the clock has not started, or when the calendar data does not reach the limit's end (see calendarGap). */
   promised: ClockReading | null;
   statutory: ClockReading | null;
+  /** Why a limit could not be computed: the calendar data ends before it. */
+  calendarGap?: string | null;
 }
 
 export interface SlaSettings {
@@ -34,17 +37,25 @@ export async function caseDeadlines(pool: pg.Pool, calendar: WorkingCalendar, sl
   if (!inputs) throw problem(404, `no case ${caseId}`);
   const asOf = !isOpenStatus(inputs.status as CaseStatus) && inputs.closedAt ? dateInChina(inputs.closedAt) : dateInChina(now);
   const start = startOf(inputs.events);
-  if (!start) return { caseId, started: false, asOf, promised: null, statutory: null };
+  if (!start) return { caseId, started: false, asOf, promised: null, statutory: null, calendarGap: null };
   const pauses = pausesOf(inputs.events);
-  try {
-    const read = (limitDays: number) => readClock(calendar, { start, limitDays, pauses, extensions: [], today: asOf, ...sla });
-    return { caseId, started: true, asOf, promised: read(inputs.promisedDays), statutory: read(inputs.statutoryDays) };
-  } catch (e) {
-    if (e instanceof CalendarRangeError) {
-      throw problem(422, `the working-day calendar does not cover ${e.date} (it covers ${e.covered.from} to ${e.covered.to}); the year's State Council notice must be added (docs/calendar.md)`);
+  const extensions = extensionsOf(inputs.events);
+  // Each limit on its own: a statutory limit that runs past the calendar data must not hide the
+  // promised one that does not. The gap is named, never guessed over.
+  let calendarGap: string | null = null;
+  const read = (limitDays: number): ClockReading | null => {
+    try {
+      return readClock(calendar, { start, limitDays, pauses, extensions, today: asOf, ...sla });
+    } catch (e) {
+      if (!(e instanceof CalendarRangeError)) throw e;
+      calendarGap = `the working-day calendar does not cover ${e.date} (it covers ${e.covered.from} to ${e.covered.to}); the year's State Council notice must be added (docs/calendar.md)`;
+      return null;
     }
-    throw e;
-  }
+  };
+  const promised = read(inputs.promisedDays);
+  const statutory = read(inputs.statutoryDays);
+  if (!promised && !statutory && calendarGap) throw problem(422, calendarGap);
+  return { caseId, started: true, asOf, promised, statutory, calendarGap };
 }
 
 /** The acceptance day: art. 32's deemed day when recorded, else the day the authority received the materials. */
@@ -53,6 +64,13 @@ function startOf(events: ClockEventRow[]): string | null {
   if (deemed && typeof deemed.data.acceptedOn === 'string') return deemed.data.acceptedOn;
   const received = events.find((e) => e.type === 'review.started');
   return received ? dateInChina(received.at) : null;
+}
+
+/** Approved extensions, on the day they were approved. */
+function extensionsOf(events: ClockEventRow[]): ClockExtension[] {
+  return events
+    .filter((e) => e.type === 'extension.approved')
+    .map((e) => ({ days: Number(e.data.days), approvedOn: dateInChina(e.at), reason: String(e.data.reason ?? '') }));
 }
 
 /** Handling-side notices until their supplement (or expiry), and art. 45 procedures until they end. */

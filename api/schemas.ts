@@ -89,6 +89,30 @@ export const caseIdParams = z.object({ caseId: z.uuid() });
 
 const reason = text(500, 2);
 export const staffCommandSchema = z.strictObject({ reason }).meta({ id: 'StaffCommand' });
+export const extensionRequestSchema = z
+  .strictObject({
+    days: z.number().int().min(1).max(60).meta({ description: 'Working days to add to the limit; the item allows at most review.maxExtensionDays in all (art. 42: 10)' }),
+    reason: text(1000, 2),
+  })
+  .meta({ id: 'ExtensionRequest' });
+export const extensionDecisionSchema = z.strictObject({ approve: z.boolean(), reason: text(1000, 2) }).meta({ id: 'ExtensionDecision' });
+export const extensionParams = z.object({ caseId: z.uuid(), extensionId: text(200) });
+export const extensionResultSchema = z
+  .object({
+    caseId: z.string(),
+    extension: z.object({
+      extensionId: z.string(),
+      days: z.number().int(),
+      reason: z.string(),
+      status: z.enum(['requested', 'approved', 'refused']),
+      requestedBy: z.string(),
+      requestedAt: z.string(),
+      decidedBy: z.string().optional(),
+      decidedAt: z.string().optional(),
+      decisionReason: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'ExtensionResult' });
 export const deliveryConfirmationSchema = z
   .strictObject({ method: z.enum(['window', 'mail']), note: text(500).optional() })
   .meta({ id: 'DeliveryConfirmation' });

@@ -1,7 +1,7 @@
 // What the statutory clock of a case is computed from, as the projection recorded it: the item's
 // limits, when the handling authority received the materials (or the day acceptance is deemed by
-// art. 32), the handling side's correction notices and their supplements, and the art. 45
-// procedures. The clock itself is domain/clock.ts; the derivation is shown by api/deadlines.ts.
+// art. 32), the handling side's correction notices and their supplements, the art. 45
+// procedures, and the approved extensions (art. 42). The clock itself is domain/clock.ts; the derivation is shown by api/deadlines.ts.
 import type { Queryable } from './cases.js';
 
 export interface ClockEventRow {
@@ -18,7 +18,7 @@ export interface ClockInputs {
   events: ClockEventRow[];
 }
 
-const CLOCK_EVENT_TYPES = ['review.started', 'acceptance.deemed', 'correction.notice_issued', 'correction.supplemented', 'correction.expired', 'procedure.started', 'procedure.ended'];
+const CLOCK_EVENT_TYPES = ['review.started', 'acceptance.deemed', 'correction.notice_issued', 'correction.supplemented', 'correction.expired', 'procedure.started', 'procedure.ended', 'extension.approved'];
 
 /** The case's clock inputs, or null when there is no such case. */
 export async function findClockInputs(db: Queryable, caseId: string): Promise<ClockInputs | null> {

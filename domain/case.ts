@@ -186,6 +186,19 @@ export interface CorrectionNotice {
   supplementDue: string | null;
 }
 
+/** An extension of the time limit (行政许可法 art. 42): asked by the handling authority's approver, decided by its head (a supervisor). */
+export interface Extension {
+  extensionId: string;
+  days: number;
+  reason: string;
+  requestedBy: string;
+  requestedAt: string;
+  status: 'requested' | 'approved' | 'refused';
+  decidedBy?: string;
+  decidedAt?: string;
+  decisionReason?: string;
+}
+
 /** The state the workflow's query returns and the projection mirrors. */
 export interface CaseState {
   caseId: string;
@@ -203,4 +216,6 @@ export interface CaseState {
   correction?: CorrectionNotice | null;
   /** Notices issued so far, per side. */
   correctionRounds?: Record<CorrectionSide, number>;
+  /** Extensions asked for, with their decisions. Absent in cases from before extensions existed. */
+  extensions?: Extension[];
 }

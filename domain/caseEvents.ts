@@ -80,6 +80,10 @@ export interface CaseEventData {
   /** 行政许可法 art. 45: a procedure (hearing, testing, expert review, …) whose time does not count toward the limit. */
   'procedure.started': { procedureId: string; kind: string; reason: string; expectedEnd: string | null; noticeRef: string | null };
   'procedure.ended': { procedureId: string; result: string | null };
+  /** Art. 42: an extension asked for, and its decision (the applicant is told the reasons). */
+  'extension.requested': { extensionId: string; days: number; reason: string; role: string; region: string };
+  'extension.approved': { extensionId: string; days: number; reason: string; applicantNotice: string };
+  'extension.refused': { extensionId: string; days: number; reason: string };
   /** A province event whose payload the workflow could not accept (it is dropped, the case goes on). */
   'province.event_rejected': { eventId: string | null; problem: string };
 }
@@ -118,6 +122,9 @@ export const CASE_EVENT_TYPES = [
   'acceptance.deemed',
   'procedure.started',
   'procedure.ended',
+  'extension.requested',
+  'extension.approved',
+  'extension.refused',
 ] as const satisfies readonly CaseEventType[];
 
 // Compile-time check that the list names every type of the union.

@@ -65,8 +65,10 @@ export const itemDefinitionSchema = z
         maxCorrectionRounds: z.number().int().min(1).default(1),
         /** Working days the applicant has to supplement after a notice. */
         supplementDays: z.number().int().min(1).default(10),
+        /** Working days the head of the authority may extend the limit by (art. 42: 10 for a single authority). */
+        maxExtensionDays: z.number().int().min(0).default(10),
       })
-      .default({ maxCorrectionRounds: 1, supplementDays: 10 }),
+      .default({ maxCorrectionRounds: 1, supplementDays: 10, maxExtensionDays: 10 }),
   })
   .superRefine((item, ctx) => {
     if (item.promisedDays > item.statutoryDays) {

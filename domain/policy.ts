@@ -28,6 +28,8 @@ export const CASE_POLICY = {
   'case.withdraw': { roles: ['clerk', 'supervisor'], side: 'receiving', what: "withdraw a case on the applicant's request", hidesCase: true },
   'case.confirmDelivery': { roles: ['clerk', 'supervisor'], side: 'receiving', what: 'confirm a window pick-up or a mail receipt', hidesCase: true },
   'case.supplement': { roles: ['clerk', 'supervisor'], side: 'receiving', what: "take in the applicant's supplement to a correction notice", hidesCase: true },
+  'case.extend': { roles: ['approver'], side: 'handling', what: 'ask to extend the time limit (art. 42)', hidesCase: true },
+  'case.decideExtension': { roles: ['supervisor'], side: 'handling', what: 'approve or refuse an extension of the time limit', hidesCase: true },
   'case.review': { roles: ['approver'], side: 'handling', what: 'review a case', hidesCase: true },
   'case.retry': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'retry a stuck step', hidesCase: true },
   'payload.decode': { roles: ['supervisor', 'approver'], side: 'either', what: "decode a case's Temporal payloads", hidesCase: true },

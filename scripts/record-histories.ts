@@ -135,6 +135,29 @@ const SLOW_POLL: Recording[] = [
   },
 ];
 
+/** Extensions asked and decided while the province's decision is not yet known (art. 42). */
+const EXTENSION: Recording = {
+  name: 'extension',
+  branches: ['extension'],
+  submit: { applicantName: '历史延期', itemCode: 'medical-filing' },
+  drive: async (stack, caseId, clerk) => {
+    await waitFor(stack, caseId, 'review stage', (s) => s.stage === 'review');
+    const approver = await stack.token('approver', '510000');
+    const supervisor = await stack.token('supervisor', '510000');
+    const asked = await postJson<{ extension: { extensionId: string } }>(`${stack.apiUrl}/v1/cases/${caseId}/extensions`, approver, { days: 2, reason: '需核对外省记录' });
+    expectStatus(asked, 201, 'extension request');
+    const decide = (id: string, approve: boolean) => postJson(`${stack.apiUrl}/v1/cases/${caseId}/extensions/${encodeURIComponent(id)}/decision`, supervisor, { approve, reason: approve ? '同意延长' : '不同意' });
+    expectStatus(await decide(asked.body.extension.extensionId, true), 200, 'extension approval');
+    const again = await postJson<{ extension: { extensionId: string } }>(`${stack.apiUrl}/v1/cases/${caseId}/extensions`, approver, { days: 1, reason: '再延一天' });
+    expectStatus(await decide(again.body.extension.extensionId, false), 200, 'extension refusal');
+    // Ends the case: withdrawn, or refused (409) if the province has decided meanwhile and the case takes that decision.
+    const withdrawn = await postJson(`${stack.apiUrl}/v1/cases/${caseId}/withdraw`, clerk, { reason: '申请人要求撤回' });
+    if (withdrawn.status !== 200 && withdrawn.status !== 409) throw new Error(`extension: withdrawal answered ${withdrawn.status} ${JSON.stringify(withdrawn.body)}`);
+  },
+};
+
+SLOW_POLL.push(EXTENSION);
+
 /** Working days of 200 ms (the WORKING_DAY_MS seam): a 10-day supplement deadline is 2 s. */
 const SHORT_DAYS: Recording[] = [
   { name: 'supplement-expired', branches: ['supplement-expired', 'acceptance-deemed'], submit: { applicantName: '历史补正逾期' } },
@@ -167,6 +190,7 @@ async function main() {
         stack.simulator.addRule({ match: { applicantName: '历史审查补正' }, scenario: 'correction-2' });
         stack.simulator.addRule({ match: { applicantName: '历史补正逾期' }, scenario: 'correction' });
         stack.simulator.addRule({ match: { applicantName: '历史专家评审' }, scenario: 'procedure' });
+        stack.simulator.addRule({ match: { applicantName: '历史延期' }, scenario: 'lost-callback' });
         stack.simulator.setScenario('330000', 'down');
         const clerk = await stack.token('clerk', '440100');
         for (const rec of recordings) {

@@ -55,6 +55,25 @@ export interface SupplementCommand {
   items: SupplementItem[];
 }
 
+/** The handling authority's approver asks to extend the time limit (art. 42). */
+export interface ExtensionRequest {
+  actor: string;
+  role: string;
+  region: string;
+  days: number;
+  reason: string;
+}
+
+/** The head of the authority (a supervisor of the handling side) approves or refuses it. */
+export interface ExtensionDecision {
+  actor: string;
+  role: string;
+  region: string;
+  extensionId: string;
+  approve: boolean;
+  reason: string;
+}
+
 export const getStateQuery = defineQuery<CaseState>('getState');
 /** A verified province event (from a callback); duplicates by eventId are ignored. */
 export const provinceEventSignal = defineSignal<[ProvinceEvent]>('provinceEvent');
@@ -66,6 +85,10 @@ export const confirmDeliveryUpdate = defineUpdate<CaseState, [DeliveryConfirmati
  * open one, and (SupplementIncomplete) when a deficiency is left unanswered.
  */
 export const supplementUpdate = defineUpdate<CaseState, [SupplementCommand]>('supplement');
+/** An extension request; rejected (ExtensionNotAllowed) after the decision, beyond the item's maximum, or while another is pending. */
+export const requestExtensionUpdate = defineUpdate<CaseState, [ExtensionRequest]>('requestExtension');
+/** The decision on a pending extension; rejected (ExtensionNotPending) when it is not pending. */
+export const decideExtensionUpdate = defineUpdate<CaseState, [ExtensionDecision]>('decideExtension');
 /** Staff retry of the step a case is stuck on; rejected when nothing is stuck. */
 export const retryUpdate = defineUpdate<CaseState, [StaffCommand]>('retry');
 

@@ -26,6 +26,10 @@ import {
   intakeHeadersSchema,
   staffCommandSchema,
   supplementSchema,
+  extensionDecisionSchema,
+  extensionParams,
+  extensionRequestSchema,
+  extensionResultSchema,
 } from '../schemas.js';
 import { secured } from './common.js';
 
@@ -176,6 +180,48 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
       return reply.code(202).send(result);
     },
   );
+
+  app.post(
+    '/cases/:caseId/extensions',
+    {
+      config: { roles: allowedRoles('case.extend') },
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'Ask to extend the time limit (art. 42; an approver of the handling side)',
+        description: 'At most the item’s review.maxExtensionDays in all, one request at a time, before the decision; 409 otherwise. Counts once a supervisor of the handling side approves it.',
+        params: caseIdParams,
+        body: extensionRequestSchema,
+        response: { 201: extensionResultSchema, ...problems(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { days, reason } = request.body;
+      const result = await runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'requestExtension', days, reason });
+      return reply.code(201).header('location', `/v1/cases/${result.caseId}/extensions/${encodeURIComponent(result.extension!.extensionId)}`).send({ caseId: result.caseId, extension: result.extension! });
+    },
+  );
+
+  app.post(
+    '/cases/:caseId/extensions/:extensionId/decision',
+    {
+      config: { roles: allowedRoles('case.decideExtension') },
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'Approve or refuse an extension (the head of the authority: a supervisor of the handling side)',
+        params: extensionParams,
+        body: extensionDecisionSchema,
+        response: { 200: extensionResultSchema, ...problems(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request) => {
+      const { approve, reason } = request.body;
+      const { caseId, extensionId } = request.params;
+      const result = await runCaseCommand(commandDeps(), staffOf(request), caseId, { kind: 'decideExtension', extensionId, approve, reason });
+      return { caseId: result.caseId, extension: result.extension! };
+    },
+  );
 };
 
 const clockReadingSchema = z
@@ -208,6 +254,7 @@ const deadlinesSchema = z
     asOf: z.string(),
     promised: clockReadingSchema.nullable(),
     statutory: clockReadingSchema.nullable(),
+    calendarGap: z.string().nullable().optional().meta({ description: 'Why a limit is null: the working-day calendar data ends before it' }),
   })
   .meta({ id: 'CaseDeadlines' });
 

@@ -51,6 +51,20 @@ describe('case deadlines', () => {
     ]);
   });
 
+  it('When a limit runs past the end of the calendar data, then that limit is null with the gap named, and the other is still shown', async () => {
+    const item = { ...testItem('deadline-long'), promisedDays: 3, statutoryDays: 200 };
+    const caseId = await insertProjectedCase(h, { item, receivingRegion: '440100', handlingRegion: '510000', submittedAt: new Date('2026-11-19T02:00:00Z') });
+    await event(caseId, 1, 'review.started', '2026-11-20T02:00:00Z', { provinceCaseId: 'SC-2', materials: 3 });
+    await h.pool.query(`UPDATE cases SET status = 'rejected', stage = 'closed', closed_at = '2026-11-27T08:00:00Z' WHERE case_id = $1`, [caseId]);
+    const res = await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/deadlines`, headers: await h.auth('approver', '510000') });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    // Start Fri 11-20; counted 11-23, 11-24, 11-25 → promised due 11-25; by 11-27: 5 used.
+    expect(body.promised).toMatchObject({ dueDate: '2026-11-25', used: 5, remaining: -2, state: 'red' });
+    expect(body.statutory).toBeNull();
+    expect(body.calendarGap).toMatch(/does not cover 2027-01-01 \(it covers 2024-01-01 to 2026-12-31\)/);
+  });
+
   it('When the handling authority does not have the materials yet, then the clock has not started', async () => {
     const caseId = await insertProjectedCase(h, { item: testItem('deadline-item'), receivingRegion: '440100', handlingRegion: '510000', submittedAt: new Date() });
     const res = await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/deadlines`, headers: await h.auth('clerk', '440100') });

@@ -34,6 +34,7 @@ const REQUIRED_BRANCHES = [
   'supplement-expired',
   'acceptance-deemed',
   'procedure',
+  'extension',
 ];
 
 interface JsonEvent {

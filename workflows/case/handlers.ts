@@ -3,6 +3,7 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { isOpenStatus } from '../../domain/case.js';
 import { confirmDeliveryUpdate, getStateQuery, provinceEventSignal, retryUpdate, supplementUpdate, withdrawUpdate, type StaffCommand, type SupplementCommand } from '../messages.js';
+import { registerExtensionHandlers } from './extension.js';
 import { provinceEventProblem } from './inbox.js';
 import type { CaseRun } from './run.js';
 
@@ -74,6 +75,8 @@ export function registerHandlers(c: CaseRun): void {
     },
     { validator: (cmd) => checkSupplement(c, cmd) },
   );
+
+  registerExtensionHandlers(c);
 
   setHandler(
     confirmDeliveryUpdate,
