@@ -12,6 +12,7 @@ import { startSystem, type System } from '../worker/system.js';
 import { findFreePort } from '../dev/temporal-server.js';
 import { issueToken } from '../api/auth.js';
 import type { StaffRole } from '../domain/case.js';
+import type { WorkingCalendar } from '../domain/calendar.js';
 
 export interface TestStack extends System {
   config: Config;
@@ -51,6 +52,8 @@ export interface StackOptions {
   payloadKeys?: Keyring;
   simulator?: Partial<SimulatorOptions>;
   env?: Record<string, string>;
+  /** The working-day calendar of the worker's activities; default: the shipped data. */
+  calendar?: WorkingCalendar;
 }
 
 export async function startStack(opts: StackOptions): Promise<TestStack> {
@@ -86,6 +89,7 @@ export async function startStack(opts: StackOptions): Promise<TestStack> {
     databaseUrl: opts.databaseUrl,
     workflowBundle: opts.workflowBundle,
     apiLogger: false,
+    ...(opts.calendar ? { calendar: opts.calendar } : {}),
   });
   return {
     ...system,

@@ -12,6 +12,7 @@ import type { Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
 import { createCalendarActivities, createMaintenanceActivities, createProjectionActivities, createProvinceActivities, type ProvinceActivities } from '../activities/index.js';
 import { shippedCalendar } from '../calendar/load.js';
+import type { WorkingCalendar } from '../domain/calendar.js';
 import { createPool } from '../clients/postgres.js';
 import { connectTemporalClient, temporalConnectionOptions } from '../clients/temporal.js';
 import { createFilesystemStore } from '../materials/store.js';
@@ -28,6 +29,8 @@ export interface SystemOptions {
   workflowBundle?: { codePath: string };
   /** Fastify logger option for the api; default: pino at config.LOG_LEVEL. */
   apiLogger?: boolean;
+  /** The working-day calendar the activities answer from; default: the data shipped under calendar/. */
+  calendar?: WorkingCalendar;
 }
 
 export interface System {
@@ -88,7 +91,12 @@ export function connectWorker(config: Config, address: string): Promise<NativeCo
  * the database, so they exist only with a pool; the province queues' need the gateway endpoints
  * and the materials store, never the database.
  */
-export function buildActivities(config: Config, secrets: Secrets, pool: pg.Pool | null): { caseQueue: CaseQueueActivities | null; province: ProvinceActivities } {
+export function buildActivities(
+  config: Config,
+  secrets: Secrets,
+  pool: pg.Pool | null,
+  calendar: WorkingCalendar = shippedCalendar(),
+): { caseQueue: CaseQueueActivities | null; province: ProvinceActivities } {
   const store = createFilesystemStore(config.MATERIALS_DIR);
   return {
     caseQueue: pool
@@ -96,7 +104,7 @@ export function buildActivities(config: Config, secrets: Secrets, pool: pg.Pool 
           ...createProjectionActivities({ pool, pii: { keyring: secrets.piiSealKeys, hashKey: secrets.piiHashKey } }),
           ...createMaintenanceActivities({ pool, store }),
           // The working-day calendar, read once here; a malformed data file stops the start (calendar/load.ts).
-          ...createCalendarActivities(shippedCalendar()),
+          ...createCalendarActivities(calendar),
         }
       : null,
     province: createProvinceActivities({ store, provinces: secrets.provinces, callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS }),
@@ -159,7 +167,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   const pool = createPool(opts.databaseUrl, (err) => log.error({ err }, 'idle database client failed'));
   const store = createFilesystemStore(config.MATERIALS_DIR);
   const connection = await connectWorker(config, opts.temporalAddress);
-  const activities = buildActivities(config, secrets, pool);
+  const activities = buildActivities(config, secrets, pool, opts.calendar);
   const workers = await createWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
