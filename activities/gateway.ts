@@ -15,8 +15,6 @@ import { redactIdNumbers } from '../crypto/pii.js';
 
 /** Failure type of a province's permanent refusal (a 4xx other than 408/429): retrying cannot help. */
 export const PROVINCE_REFUSED = 'ProvinceRefused';
-/** @deprecated the former name of PROVINCE_REFUSED. */
-export const PROVINCE_REJECTED = PROVINCE_REFUSED;
 /** Failure type of an answer that does not match the protocol's schema for the call. */
 export const PROVINCE_RESPONSE_INVALID = 'ProvinceResponseInvalid';
 /** Failure type when no gateway is configured for a province. */

@@ -153,7 +153,7 @@ export interface Intervention {
 
 /**
  * One recorded event as the projection stores it: the type is one of the closed union in
- * domain/caseEvents.ts (TypedCaseEvent there ties each type to the shape of its data).
+ * domain/caseEvents.ts (CaseEventData there gives the shape of each type's data).
  */
 export interface CaseEvent {
   seq: number;

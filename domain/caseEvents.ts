@@ -5,7 +5,7 @@
 // No event data carries the applicant's personal data in clear (name, identity number, phone,
 // address): the workflow scrubs every recorded string against the applicant (workflows/case/record.ts),
 // and fields that name a person hold masked values.
-import type { CaseStage, CaseStatus, Certificate } from './case.js';
+import type { Certificate } from './case.js';
 
 /** Why a case waits for a person: the province could not be reached, or it refused the request. */
 export type InterventionKind = 'unreachable' | 'refused' | 'projection';
@@ -131,14 +131,3 @@ export const CASE_EVENT_TYPES = [
 type Missing = Exclude<CaseEventType, (typeof CASE_EVENT_TYPES)[number]>;
 const _allListed: Missing extends never ? true : Missing = true;
 void _allListed;
-
-/** One recorded event of a case, as the projection stores it. */
-export interface TypedCaseEvent<T extends CaseEventType = CaseEventType> {
-  seq: number;
-  type: T;
-  stage: CaseStage;
-  status: CaseStatus;
-  at: string;
-  actor: string;
-  data: CaseEventData[T];
-}

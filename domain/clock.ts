@@ -9,6 +9,7 @@
 // worked on the case that day) to the day it ended (paused: counting resumes the next working day),
 // so a pause that began on day A and ended on day B removes the working days in (A, B]. A pause
 // still open removes every working day after A.
+import { isWeekend, shiftDate } from './dates.js';
 
 /** The calendar the clock needs (domain/calendar.ts provides it). Dates are YYYY-MM-DD, China time. */
 export interface ClockCalendar {
@@ -83,12 +84,6 @@ export interface ClockReading {
 /** Every day-walk is bounded: a limit of a few dozen working days never needs more. */
 const MAX_DAYS = 3 * 366;
 
-export function nextDate(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
-}
-
 /** Whether a working day falls inside a pause, as the module comment defines it. */
 function pausedOn(date: string, pauses: readonly ClockPause[]): ClockPause | null {
   return pauses.find((p) => date > p.from && (p.to === null || date <= p.to)) ?? null;
@@ -110,7 +105,7 @@ export function readClock(calendar: ClockCalendar, input: ClockInput): ClockRead
   let dueDate: string | null = null;
   let date = input.start;
   for (let i = 0; i < MAX_DAYS; i++) {
-    date = nextDate(date);
+    date = shiftDate(date, 1);
     const beyondToday = date > input.today;
     if (dueDate !== null && beyondToday) break;
     const off = calendar.dayOff(date);
@@ -171,9 +166,4 @@ function resumeToday(calendar: ClockCalendar, input: ClockInput, total: number):
   const closed = input.pauses.map((p) => (p.to === null ? { ...p, to: input.today } : p));
   const reading = readClock(calendar, { ...input, pauses: closed, extensions: [], limitDays: total });
   return reading.dueDate!;
-}
-
-function isWeekend(date: string): boolean {
-  const day = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return day === 0 || day === 6;
 }

@@ -6,14 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { shippedCalendar } from '../../calendar/load.js';
-import { findCaseHeader } from '../../db/caseQueries.js';
-import { allowedRoles, mayAct } from '../../domain/policy.js';
+import { allowedRoles } from '../../domain/policy.js';
 import { caseDeadlines } from '../deadlines.js';
 import { staffOf } from '../auth.js';
 import { runCaseCommand, type CommandDeps } from '../caseCommands.js';
-import { getCase, listCases } from '../caseReads.js';
+import { authorizeCaseAction, getCase, listCases } from '../caseReads.js';
 import { checkIdempotencyKey, submitCase } from '../intake.js';
-import { problem, problems } from '../problem.js';
+import { problems } from '../problem.js';
 import {
   caseAcceptedSchema,
   caseActionResultSchema,
@@ -113,9 +112,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
       },
     },
     async (request) => {
-      const staff = staffOf(request);
-      const header = await findCaseHeader(app.pool, request.params.caseId);
-      if (!header || !mayAct(staff, 'case.read', header).ok) throw problem(404, `no case ${request.params.caseId}`);
+      await authorizeCaseAction(app.pool, staffOf(request), request.params.caseId, 'case.read');
       return caseDeadlines(app.pool, shippedCalendar(), { warnDaysLeft: app.config.SLA_WARN_DAYS_LEFT, warnUsedRatio: app.config.SLA_WARN_USED_RATIO }, request.params.caseId);
     },
   );

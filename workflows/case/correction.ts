@@ -11,6 +11,7 @@
 import { condition, proxyLocalActivities } from '@temporalio/workflow';
 import type { CalendarActivities } from '../../activities/index.js';
 import type { CorrectionSide, Deficiency, MaterialRef } from '../../domain/case.js';
+import { dateInChina } from '../../domain/dates.js';
 import type { SupplementCommand } from '../messages.js';
 import { enter, type CaseRun } from './run.js';
 import { step } from './step.js';
@@ -22,17 +23,11 @@ const DEFAULT_MAX_ROUNDS = 1;
 const DEFAULT_SUPPLEMENT_DAYS = 10;
 /** 行政许可法 art. 32: a notice later than this after the materials arrived deems the application accepted. */
 const NOTICE_LIMIT_WORKING_DAYS = 5;
-const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
 
 const calendar = proxyLocalActivities<CalendarActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3 },
 });
-
-/** The date in China (UTC+8, no daylight saving) of an instant. */
-export function chinaDate(ms: number): string {
-  return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 10);
-}
 
 /** The first instant after a China date has ended. */
 function endOfChinaDate(date: string): number {
@@ -57,7 +52,7 @@ export async function awaitSupplement(
   const maxRounds = input.item.review?.maxCorrectionRounds ?? DEFAULT_MAX_ROUNDS;
   const supplementDays = input.item.review?.supplementDays ?? DEFAULT_SUPPLEMENT_DAYS;
 
-  const today = chinaDate(Date.now());
+  const today = dateInChina(new Date());
   const due = await supplementDueDate(c, today, supplementDays);
   const noticeId = opts.noticeId ?? `${c.caseId}:${side}:${round}`;
   state.correction = { noticeId, side, round, deficiencies, issuedAt: new Date().toISOString(), supplementDue: due.date };
@@ -125,8 +120,8 @@ export async function noticeWasLate(c: CaseRun, noticeAt: string): Promise<{ lat
   const receivedMs = Date.parse(c.materialsReceivedAt);
   const noticeMs = Date.parse(noticeAt);
   if (Number.isNaN(noticeMs)) return null;
-  const receivedOn = chinaDate(receivedMs);
-  const noticeOn = chinaDate(noticeMs);
+  const receivedOn = dateInChina(new Date(receivedMs));
+  const noticeOn = dateInChina(new Date(noticeMs));
   const workingDays = c.input.timing.workingDayMs
     ? Math.floor((noticeMs - receivedMs) / c.input.timing.workingDayMs)
     : await step(c, 'noticeDelay', () => calendar.workingDaysBetween({ from: receivedOn, to: noticeOn }));

@@ -6,7 +6,10 @@ import { ActivityFailure, ApplicationFailure, condition, isCancellation } from '
 import type { Intervention } from '../../domain/case.js';
 import type { CaseRun } from './run.js';
 
-/** Failure types of the gateway (activities/gateway.ts) that mean "the province said no". */
+/**
+ * Failure types of the gateway (activities/gateway.ts) that mean "the province said no".
+ * ProvinceRejectedRequest is the name gateways threw before ProvinceRefused; older histories hold it.
+ */
 const REFUSAL_TYPES = new Set(['ProvinceRefused', 'ProvinceRejectedRequest', 'ProvinceResponseInvalid', 'ProvinceNotConfigured', 'MaterialMissing']);
 
 export function step<T>(c: CaseRun, name: string, call: () => Promise<T>): Promise<T>;
