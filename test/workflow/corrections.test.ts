@@ -70,6 +70,9 @@ describe('corrections on both sides', () => {
     const projected = await stack.pool.query('SELECT sha256 FROM case_materials WHERE case_id = $1 AND material_code = $2', [caseId, 'resident-id-card']);
     expect(projected.rows[0]).toBeTruthy();
     expect(supplemented.items[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const sent = (await eventsOf(caseId)).find((e) => e.type === 'material.transferred' && e.data.materialCode === 'resident-id-card')!;
+    expect(sent.data.sha256).toBe(supplemented.items[0]!.sha256);
+    expect(sent.data.sha256).not.toBe(projected.rows[0].sha256);
     // The supplemented file is kept with the case (so the unattached-files sweep leaves it alone).
     const kept = await stack.pool.query('SELECT material_code, sha256 FROM case_supplements WHERE case_id = $1', [caseId]);
     expect(kept.rows).toEqual([{ material_code: 'resident-id-card', sha256: supplemented.items[0]!.sha256 }]);
