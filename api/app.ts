@@ -8,9 +8,11 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
+import { shippedCalendar } from '../calendar/load.js';
 import type { Config } from '../config/index.js';
 import { loggerOptions } from '../config/logger.js';
 import type { Secrets } from '../config/secrets.js';
+import type { WorkingCalendar } from '../domain/calendar.js';
 import { createFilesystemStore, type MaterialsStore } from '../materials/store.js';
 import { authenticate } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -31,6 +33,8 @@ declare module 'fastify' {
     temporal: Client;
     store: MaterialsStore;
     metrics: Metrics;
+    /** The working-day calendar (the worker's activities answer from the same data). */
+    calendar: WorkingCalendar;
   }
 }
 
@@ -41,6 +45,8 @@ export interface AppDeps {
   temporal: Client;
   /** Defaults to the filesystem store under config.MATERIALS_DIR. */
   store?: MaterialsStore;
+  /** Defaults to the data shipped under calendar/. */
+  calendar?: WorkingCalendar;
   /** Defaults to the shared pino options at config.LOG_LEVEL; false silences the app. */
   logger?: FastifyServerOptions['logger'];
   /** How long a staff command waits for the workflow (no worker ⇒ 503 after this). */
@@ -69,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('temporal', deps.temporal);
   app.decorate('store', deps.store ?? createFilesystemStore(config.MATERIALS_DIR));
   app.decorate('metrics', createMetrics());
+  app.decorate('calendar', deps.calendar ?? shippedCalendar());
   app.decorateRequest('staff', null);
 
   app.addHook('onSend', async (request, reply) => {

@@ -264,8 +264,26 @@ export class WorkingCalendar {
     return count;
   }
 
+  /**
+   * How many working days the data still holds after `today`: how far ahead deadlines can be
+   * counted before the next year's notice is needed. 0 when `today` is at or past the end of the
+   * data (or before its start, where nothing can be counted either).
+   */
+  runway(today: string): number {
+    assertDate(today);
+    if (today < this.covered.from || today >= this.covered.to) return 0;
+    return this.workingDaysBetween(today, this.covered.to);
+  }
+
   private check(date: string): void {
     assertDate(date);
     if (date < this.covered.from || date > this.covered.to) throw new CalendarRangeError(date, this.covered);
   }
 }
+
+/**
+ * Below this many working days of data ahead, a starting worker warns that the next year's notice
+ * must be added (docs/calendar.md): about the longest statutory limit with its extension and a
+ * supplement round (20 + 10 + 10 working days).
+ */
+export const CALENDAR_RUNWAY_WARN_DAYS = 40;

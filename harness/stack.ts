@@ -13,6 +13,7 @@ import { findFreePort } from '../dev/temporal-server.js';
 import { issueToken } from '../api/auth.js';
 import type { StaffRole } from '../domain/case.js';
 import type { WorkingCalendar } from '../domain/calendar.js';
+import { testCalendar } from './calendar.js';
 
 export interface TestStack extends System {
   config: Config;
@@ -52,7 +53,7 @@ export interface StackOptions {
   payloadKeys?: Keyring;
   simulator?: Partial<SimulatorOptions>;
   env?: Record<string, string>;
-  /** The working-day calendar of the worker's activities; default: the shipped data. */
+  /** The working-day calendar of the worker's activities and the api; default: testCalendar() (harness/calendar.ts). */
   calendar?: WorkingCalendar;
 }
 
@@ -89,7 +90,7 @@ export async function startStack(opts: StackOptions): Promise<TestStack> {
     databaseUrl: opts.databaseUrl,
     workflowBundle: opts.workflowBundle,
     apiLogger: false,
-    ...(opts.calendar ? { calendar: opts.calendar } : {}),
+    calendar: opts.calendar ?? testCalendar(),
   });
   return {
     ...system,

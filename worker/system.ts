@@ -12,7 +12,7 @@ import type { Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
 import { createCalendarActivities, createMaintenanceActivities, createProjectionActivities, createProvinceActivities, type ProvinceActivities } from '../activities/index.js';
 import { shippedCalendar } from '../calendar/load.js';
-import type { WorkingCalendar } from '../domain/calendar.js';
+import { CALENDAR_RUNWAY_WARN_DAYS, dateInChina, type WorkingCalendar } from '../domain/calendar.js';
 import { createPool } from '../clients/postgres.js';
 import { connectTemporalClient, temporalConnectionOptions } from '../clients/temporal.js';
 import { createFilesystemStore } from '../materials/store.js';
@@ -160,6 +160,17 @@ export async function bounded(step: string, ms: number, fn: () => Promise<unknow
   }
 }
 
+/** A calendar about to run out makes deadlines fail for a person to handle: say so at start. */
+function warnIfCalendarEndsSoon(calendar: WorkingCalendar, log: pino.Logger): void {
+  const runway = calendar.runway(dateInChina(new Date()));
+  if (runway < CALENDAR_RUNWAY_WARN_DAYS) {
+    log.warn(
+      { calendarEnds: calendar.covered.to, workingDaysLeft: runway },
+      `the working-day calendar ends ${calendar.covered.to}, ${runway} working days from today: add the next year's State Council notice under calendar/ (docs/calendar.md); until then deadlines counted past its end wait for a person`,
+    );
+  }
+}
+
 export async function startSystem(opts: SystemOptions): Promise<System> {
   const { config, secrets } = opts;
   installTemporalRuntime(config.LOG_LEVEL);
@@ -167,7 +178,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   const pool = createPool(opts.databaseUrl, (err) => log.error({ err }, 'idle database client failed'));
   const store = createFilesystemStore(config.MATERIALS_DIR);
   const connection = await connectWorker(config, opts.temporalAddress);
-  const activities = buildActivities(config, secrets, pool, opts.calendar);
+  const calendar = opts.calendar ?? shippedCalendar();
+  warnIfCalendarEndsSoon(calendar, log);
+  const activities = buildActivities(config, secrets, pool, calendar);
   const workers = await createWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -182,7 +195,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   running.catch(() => {});
   const client = await connectTemporalClient({ address: opts.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, keyring: secrets.payloadKeys, security: config });
   await ensureSweepSchedule(client, config);
-  const api = await startApi({ config, secrets, pool, temporal: client, store, host: config.HOST, port: config.PORT, logger: opts.apiLogger });
+  const api = await startApi({ config, secrets, pool, temporal: client, store, calendar, host: config.HOST, port: config.PORT, logger: opts.apiLogger });
 
   let stopped: Promise<void> | null = null;
   return {

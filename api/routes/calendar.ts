@@ -4,8 +4,7 @@
 // data is calendar/cn-<year>.json. Any staff role may ask.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CalendarRangeError, isCalendarDate, type WorkingCalendar } from '../../domain/calendar.js';
-import { shippedCalendar } from '../../calendar/load.js';
+import { CalendarRangeError, isCalendarDate } from '../../domain/calendar.js';
 import { problem, problems } from '../problem.js';
 import { plainString } from '../schemas.js';
 import { secured } from './common.js';
@@ -45,13 +44,8 @@ export const addWorkingDaysResultSchema = z
   })
   .meta({ id: 'WorkingDaysResult' });
 
-export interface CalendarRouteOptions {
-  /** Defaults to the calendar shipped in calendar/. */
-  calendar?: WorkingCalendar;
-}
-
-export const calendarRoutes: FastifyPluginAsyncZod<CalendarRouteOptions> = async (app, opts) => {
-  const calendar = opts.calendar ?? shippedCalendar();
+export const calendarRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { calendar } = app;
 
   app.get(
     '/calendar/add-working-days',

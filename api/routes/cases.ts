@@ -5,7 +5,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { shippedCalendar } from '../../calendar/load.js';
 import { allowedRoles } from '../../domain/policy.js';
 import { caseDeadlines } from '../deadlines.js';
 import { staffOf } from '../auth.js';
@@ -113,7 +112,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
     },
     async (request) => {
       await authorizeCaseAction(app.pool, staffOf(request), request.params.caseId, 'case.read');
-      return caseDeadlines(app.pool, shippedCalendar(), { warnDaysLeft: app.config.SLA_WARN_DAYS_LEFT, warnUsedRatio: app.config.SLA_WARN_USED_RATIO }, request.params.caseId);
+      return caseDeadlines(app.pool, app.calendar, { warnDaysLeft: app.config.SLA_WARN_DAYS_LEFT, warnUsedRatio: app.config.SLA_WARN_USED_RATIO }, request.params.caseId);
     },
   );
 

@@ -9,7 +9,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CALENDAR_RANGE, createCalendarActivities } from '../../activities/calendar.js';
 import { CALENDAR_DIR, loadCalendar, readCalendarYear } from '../../calendar/load.js';
-import { CalendarDataError, CalendarRangeError, dateInChina, isCalendarDate, WorkingCalendar, type CalendarYear } from '../../domain/calendar.js';
+import { CALENDAR_RUNWAY_WARN_DAYS, CalendarDataError, CalendarRangeError, dateInChina, isCalendarDate, WorkingCalendar, type CalendarYear } from '../../domain/calendar.js';
+import { PLACEHOLDER_TITLE, testCalendarYears } from '../../harness/calendar.js';
 
 const calendar = loadCalendar();
 
@@ -305,13 +306,40 @@ describe('the calendar activities', () => {
   });
 });
 
-describe('the shipped calendar data', () => {
-  it('When today is counted from, then the data reaches at least a default supplement deadline (10 working days) ahead (else add next year’s notice: docs/calendar.md)', () => {
-    const calendar = loadCalendar(CALENDAR_DIR);
-    const today = dateInChina(new Date());
-    // Supplement deadlines, statutory limits and their extensions count forward from today; a
-    // running system needs the next year's notice before its cases reach the end of the data, and
-    // the tests of the calendar path (test/workflow/corrections.test.ts) need it too.
-    expect(() => calendar.addWorkingDays(today, 10), `the calendar ends ${calendar.covered.to}: add the State Council's notice for the next year under calendar/`).not.toThrow();
+describe('how far ahead the data reaches', () => {
+  const calendar = loadCalendar(CALENDAR_DIR);
+
+  it('When today is inside the data, then the runway is the working days left after today; at or past its end it is 0', () => {
+    // 2026-12-24 (Thu) → 12-25, 12-28..12-31: 5 working days.
+    expect(calendar.runway('2026-12-24')).toBe(5);
+    expect(calendar.runway('2026-12-31')).toBe(0);
+    expect(calendar.runway('2027-03-01')).toBe(0);
+    expect(calendar.runway('2023-06-01')).toBe(0);
+    // October 2026 holds National Day: 10-01..10-07 off, Saturday 10-10 worked.
+    expect(calendar.runway('2026-09-30')).toBe(calendar.workingDaysBetween('2026-09-30', '2026-12-31'));
+    expect(calendar.runway('2026-11-06')).toBeLessThan(CALENDAR_RUNWAY_WARN_DAYS);
+    expect(calendar.runway('2026-06-01')).toBeGreaterThan(CALENDAR_RUNWAY_WARN_DAYS);
+  });
+});
+
+describe('the test calendar (harness/calendar.ts)', () => {
+  it('When today is past the shipped data, then placeholder years follow it up to the next year, each marked as not a notice; the shipped years are unchanged', () => {
+    const years = testCalendarYears('2028-03-15');
+    const shipped = loadCalendar(CALENDAR_DIR);
+    const placeholders = years.filter((y) => y.source.title === PLACEHOLDER_TITLE);
+    const last = Number(shipped.covered.to.slice(0, 4));
+    expect(placeholders.map((y) => y.year)).toEqual(Array.from({ length: 2029 - last }, (_, i) => last + 1 + i));
+    const test = WorkingCalendar.fromYears(years);
+    expect(test.covered.to).toBe('2029-12-31');
+    // The shipped data answers as before: National Day 2026.
+    expect(test.addWorkingDays('2026-09-30', 1)).toEqual(shipped.addWorkingDays('2026-09-30', 1));
+    // A placeholder year: weekends and 1 January off.
+    expect(test.dayOff('2028-01-01')).toEqual({ reason: 'holiday', name: '元旦' });
+    expect(test.isWorkingDay('2028-01-03')).toBe(true);
+  });
+
+  it('When today is inside the shipped data, then only the years up to the next are added', () => {
+    const years = testCalendarYears('2025-05-01');
+    expect(years.filter((y) => y.source.title === PLACEHOLDER_TITLE)).toEqual([]);
   });
 });

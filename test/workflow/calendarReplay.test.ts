@@ -2,16 +2,17 @@
 // data is replaced while a case runs (next year's notice added, a date corrected), the case replays
 // on the new worker without a nondeterminism error and keeps the deadline it was given; only what
 // it asks afterwards uses the new data. Two tongban stacks on the same Temporal, database and
-// materials store: the first with the shipped calendar, the second with a changed one.
+// materials store: the first with the test calendar (the shipped data, harness/calendar.ts), the
+// second with a changed one.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import proto from '@temporalio/proto';
-import { CALENDAR_DIR, loadCalendar } from '../../calendar/load.js';
+import { testCalendar, testCalendarYears } from '../../harness/calendar.js';
 import type { CaseState } from '../../domain/case.js';
-import { dateInChina } from '../../domain/calendar.js';
+import { dateInChina, WorkingCalendar } from '../../domain/calendar.js';
 import { caseWorkflowId, getStateQuery, supplementUpdate } from '../../workflows/messages.js';
 import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
 import { samplePdf, submitCase, uploadFile } from '../../harness/cases.js';
@@ -27,21 +28,17 @@ afterAll(async () => {
   fs.rmSync(shared, { recursive: true, force: true });
 });
 
-/** The shipped data with five made-up days off right after today, so the same question gets another answer. */
-function changedCalendar() {
-  const dir = path.join(shared, 'calendar');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(CALENDAR_DIR).filter((f) => f.endsWith('.json'))) fs.copyFileSync(path.join(CALENDAR_DIR, f), path.join(dir, f));
-  const shipped = loadCalendar(CALENDAR_DIR);
-  const from = shipped.addWorkingDays(dateInChina(new Date()), 1).date;
-  const to = shipped.addWorkingDays(from, 4).date;
-  const file = path.join(dir, `cn-${from.slice(0, 4)}.json`);
-  const year = JSON.parse(fs.readFileSync(file, 'utf8')) as { holidays: { name: string; nameEn?: string; from: string; to: string }[] };
-  // Only inside one year and clear of the real holidays; the test is about replacing data, not these dates.
+/** The test calendar (harness/calendar.ts) with five made-up days off right after today, so the same question gets another answer. */
+function changedCalendar(): WorkingCalendar | null {
+  const years = testCalendarYears();
+  const current = WorkingCalendar.fromYears(years);
+  const from = current.addWorkingDays(dateInChina(new Date()), 1).date;
+  const to = current.addWorkingDays(from, 4).date;
+  const year = years.find((y) => y.year === Number(from.slice(0, 4)))!;
+  // Only inside one year and clear of its holidays; the test is about replacing data, not these dates.
   if (to.slice(0, 4) !== from.slice(0, 4) || year.holidays.some((h) => !(h.to < from || h.from > to))) return null;
   year.holidays.push({ name: '测试假日', nameEn: 'Test holiday', from, to });
-  fs.writeFileSync(file, JSON.stringify(year, null, 2));
-  return loadCalendar(dir);
+  return WorkingCalendar.fromYears(years);
 }
 
 describe('replacing the calendar data mid-case', () => {
@@ -50,7 +47,7 @@ describe('replacing the calendar data mid-case', () => {
     expect(changed, 'could not place a test holiday after today inside the data').not.toBeNull();
     const env = { WORKING_DAY_MS: '', MATERIALS_DIR: path.join(shared, 'materials') };
 
-    const first = await startTestStack({ payloadKeys: keys, env });
+    const first = await startTestStack({ payloadKeys: keys, env, calendar: testCalendar() });
     stacks.push(first);
     first.simulator.setScenario('510000', 'elicence-invalid');
     const clerk1 = await first.token('clerk', '440100');
