@@ -5,6 +5,7 @@
 // starts (worker/system.ts) and passed in. Runs on the case queue. See docs/calendar.md.
 import { ApplicationFailure } from '@temporalio/common';
 import { CalendarRangeError, type AddWorkingDaysResult, type CalendarWindow, type WorkingCalendar } from '../domain/calendar.js';
+import { readSeamSla, readSla, type SlaArgs, type SlaReading, type SlaSettings } from '../domain/sla.js';
 
 /** ApplicationFailure type of a date outside the calendar's data (non-retryable). */
 export const CALENDAR_RANGE = 'CalendarRangeError';
@@ -20,7 +21,7 @@ function calendarCall<T>(fn: () => T): T {
   }
 }
 
-export function createCalendarActivities(calendar: WorkingCalendar) {
+export function createCalendarActivities(calendar: WorkingCalendar, sla: SlaSettings) {
   return {
     /**
      * The calendar from `from` to `to`, for `WorkingCalendar.fromWindow` in the workflow. A `to`
@@ -41,6 +42,17 @@ export function createCalendarActivities(calendar: WorkingCalendar) {
     /** The working days after `from` up to and including `to` (art. 82); CALENDAR_RANGE outside the data. */
     async workingDaysBetween(args: { from: string; to: string }): Promise<number> {
       return calendarCall(() => calendar.workingDaysBetween(args.from, args.to));
+    },
+
+    /**
+     * The case's SLA reading at `now` (domain/sla.ts), with the warning thresholds of this
+     * deployment (SLA_WARN_DAYS_LEFT, SLA_WARN_USED_RATIO); under the seam, counted in elapsed
+     * working-day lengths. CALENDAR_RANGE when the data does not reach the limits.
+     */
+    async readSla(args: Omit<SlaArgs, 'settings'> & { workingDayMs?: number }): Promise<SlaReading> {
+      const { workingDayMs, ...rest } = args;
+      if (workingDayMs) return readSeamSla({ ...rest, settings: sla, workingDayMs });
+      return calendarCall(() => readSla(calendar, { ...rest, settings: sla }));
     },
   };
 }

@@ -9,8 +9,9 @@
 // days. A closed case's clock stops on the day it closed.
 import type pg from 'pg';
 import { CalendarRangeError, dateInChina, type WorkingCalendar } from '../domain/calendar.js';
-import { readClock, type ClockExtension, type ClockPause, type ClockReading } from '../domain/clock.js';
-import { findClockInputs, type ClockEventRow } from '../db/clockInputs.js';
+import { clockInputsFromEvents, readClock, type ClockReading } from '../domain/clock.js';
+import type { SlaSettings } from '../domain/sla.js';
+import { findClockInputs } from '../db/clockInputs.js';
 import { isOpenStatus, type CaseStatus } from '../domain/case.js';
 import { problem } from './problem.js';
 
@@ -27,19 +28,12 @@ export interface Deadlines {
   calendarGap?: string | null;
 }
 
-export interface SlaSettings {
-  warnDaysLeft: number;
-  warnUsedRatio: number;
-}
-
 export async function caseDeadlines(pool: pg.Pool, calendar: WorkingCalendar, sla: SlaSettings, caseId: string, now = new Date()): Promise<Deadlines> {
   const inputs = await findClockInputs(pool, caseId);
   if (!inputs) throw problem(404, `no case ${caseId}`);
   const asOf = !isOpenStatus(inputs.status as CaseStatus) && inputs.closedAt ? dateInChina(inputs.closedAt) : dateInChina(now);
-  const start = startOf(inputs.events);
+  const { start, pauses, extensions } = clockInputsFromEvents(inputs.events);
   if (!start) return { caseId, started: false, asOf, promised: null, statutory: null, calendarGap: null };
-  const pauses = pausesOf(inputs.events);
-  const extensions = extensionsOf(inputs.events);
   // Each limit on its own: a statutory limit that runs past the calendar data must not hide the
   // promised one that does not. The gap is named, never guessed over.
   let calendarGap: string | null = null;
@@ -56,36 +50,4 @@ export async function caseDeadlines(pool: pg.Pool, calendar: WorkingCalendar, sl
   const statutory = read(inputs.statutoryDays);
   if (!promised && !statutory && calendarGap) throw problem(422, calendarGap);
   return { caseId, started: true, asOf, promised, statutory, calendarGap };
-}
-
-/** The acceptance day: art. 32's deemed day when recorded, else the day the authority received the materials. */
-function startOf(events: ClockEventRow[]): string | null {
-  const deemed = events.find((e) => e.type === 'acceptance.deemed');
-  if (deemed && typeof deemed.data.acceptedOn === 'string') return deemed.data.acceptedOn;
-  const received = events.find((e) => e.type === 'review.started');
-  return received ? dateInChina(received.at) : null;
-}
-
-/** Approved extensions, on the day they were approved. */
-function extensionsOf(events: ClockEventRow[]): ClockExtension[] {
-  return events
-    .filter((e) => e.type === 'extension.approved')
-    .map((e) => ({ days: Number(e.data.days), approvedOn: dateInChina(e.at), reason: String(e.data.reason ?? '') }));
-}
-
-/** Handling-side notices until their supplement (or expiry), and art. 45 procedures until they end. */
-function pausesOf(events: ClockEventRow[]): ClockPause[] {
-  const pauses: ClockPause[] = [];
-  for (const e of events) {
-    if (e.type === 'correction.notice_issued' && e.data.side === 'handling') {
-      const end = events.find((x) => (x.type === 'correction.supplemented' || x.type === 'correction.expired') && x.data.noticeId === e.data.noticeId);
-      const problems = Array.isArray(e.data.deficiencies) ? (e.data.deficiencies as { materialCode: string }[]).map((d) => d.materialCode).join(', ') : '';
-      pauses.push({ kind: 'correction', from: dateInChina(e.at), to: end ? dateInChina(end.at) : null, reason: `补正通知 ${String(e.data.noticeId)} (round ${String(e.data.round)}): ${problems}` });
-    }
-    if (e.type === 'procedure.started') {
-      const end = events.find((x) => x.type === 'procedure.ended' && x.data.procedureId === e.data.procedureId);
-      pauses.push({ kind: 'procedure', from: dateInChina(e.at), to: end ? dateInChina(end.at) : null, reason: `${String(e.data.kind)}: ${String(e.data.reason ?? '')}` });
-    }
-  }
-  return pauses;
 }

@@ -2,6 +2,7 @@
 // the fields declared here) and the OpenAPI document at /docs all come from these schemas.
 import { z } from 'zod';
 import { CASE_STAGES, CASE_STATUSES, CHANNELS } from '../domain/case.js';
+import { SLA_STATES } from '../domain/clock.js';
 import { ID_NUMBER_MESSAGES, idNumberProblem } from '../domain/idNumber.js';
 import { DELIVERY_METHODS, MATERIAL_CONTENT_TYPES } from '../domain/items.js';
 import { isRegionCode } from '../domain/regions.js';
@@ -185,6 +186,7 @@ export const caseListQuerySchema = z.strictObject({
   handlingRegion: regionCode.optional(),
   receivingRegion: regionCode.optional(),
   needsIntervention: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  sla: z.enum(SLA_STATES).optional().meta({ description: 'green | yellow | red (overdue): where the case stands against its time limits; cases whose clock has not started have none' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: plainString()
     .max(512)
@@ -258,6 +260,9 @@ const caseSummaryFields = {
   needsIntervention: z.boolean(),
   promisedDays: z.number().int(),
   statutoryDays: z.number().int(),
+  slaState: z.enum(SLA_STATES).nullable().meta({ description: 'The worse of the promised and statutory limits; null before the handling authority has the materials' }),
+  dueDate: z.string().nullable().meta({ format: 'date', description: 'Last day of the promised limit (China time); null before the clock starts or while a pause stops it' }),
+  statutoryDueDate: z.string().nullable().meta({ format: 'date', description: 'Last day of the statutory limit' }),
   submittedAt: timestamp,
   updatedAt: timestamp,
   closedAt: timestamp.nullable(),
@@ -281,9 +286,32 @@ export const correctionNoticeSchema = z
   })
   .meta({ id: 'CorrectionNotice', description: 'The open one-time notice (一次性告知): every deficiency at once, answered by one supplement' });
 
+const slaLimitSchema = z.object({
+  state: z.enum(SLA_STATES),
+  dueDate: z.string().nullable().meta({ format: 'date' }),
+  dueAt: timestamp.nullable().meta({ description: 'The last instant before the limit is overdue' }),
+  limitDays: z.number().int(),
+  extendedBy: z.number().int(),
+  used: z.number().int(),
+  remaining: z.number().int(),
+  stopped: z.boolean().meta({ description: 'A pause (a supplement to the authority’s notice, an art. 45 procedure) stops the clock' }),
+});
+
+export const caseSlaSchema = z
+  .object({
+    state: z.enum(SLA_STATES),
+    promised: slaLimitSchema,
+    statutory: slaLimitSchema,
+    escalatedAt: timestamp.nullable().meta({ description: 'When an overdue limit was escalated to the handling side’s supervisors' }),
+    settled: z.boolean().meta({ description: 'The clock stopped for good: decided or closed' }),
+    readAt: timestamp.meta({ description: 'When the workflow read these figures (it reads again at every change); GET …/deadlines computes them now, with the derivation' }),
+  })
+  .meta({ id: 'CaseSla' });
+
 export const caseDetailSchema = z
   .object({
     ...caseSummaryFields,
+    sla: caseSlaSchema.nullable(),
     intervention: interventionSchema.nullable(),
     correction: correctionNoticeSchema.nullable(),
     correctionRounds: z

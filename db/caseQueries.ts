@@ -1,12 +1,14 @@
 // Reads of the case projection (cases, case_materials, case_events) for the api. Only masked
 // columns are selected: sealed values and the identity-number hash never leave the database
 // through these queries. Region scoping is domain/regions.ts' rule, turned into a LIKE pattern.
-import type { CaseStage, CaseStatus, Channel, CorrectionNotice, CorrectionSide, DeliveryState, Decision, Intervention } from '../domain/case.js';
+import type { SlaState } from '../domain/clock.js';
+import type { CaseSla, CaseStage, CaseStatus, Channel, CorrectionNotice, CorrectionSide, DeliveryState, Decision, Intervention } from '../domain/case.js';
 import { regionLikePattern } from '../domain/regions.js';
 import type { Queryable } from './cases.js';
 
 const SUMMARY_COLUMNS = `case_id, item_code, item_version, item_name, receiving_region, handling_region, channel, stage, status,
-  needs_intervention, applicant_name_masked, promised_days, statutory_days, submitted_at, updated_at, closed_at`;
+  needs_intervention, applicant_name_masked, promised_days, statutory_days, sla_state, due_date::text, statutory_due_date::text,
+  submitted_at, updated_at, closed_at`;
 
 interface SummaryRow {
   case_id: string;
@@ -22,6 +24,9 @@ interface SummaryRow {
   applicant_name_masked: string;
   promised_days: number;
   statutory_days: number;
+  sla_state: SlaState | null;
+  due_date: string | null;
+  statutory_due_date: string | null;
   submitted_at: Date;
   updated_at: Date;
   closed_at: Date | null;
@@ -36,6 +41,7 @@ interface DetailRow extends SummaryRow {
   province_case_id: string | null;
   correction: CorrectionNotice | null;
   correction_rounds: Record<CorrectionSide, number>;
+  sla: CaseSla | null;
 }
 
 export interface CaseSummaryRecord {
@@ -53,6 +59,11 @@ export interface CaseSummaryRecord {
   applicantName: string;
   promisedDays: number;
   statutoryDays: number;
+  /** Where the case stands against its limits (null before the clock starts). */
+  slaState: SlaState | null;
+  /** The promised limit's last day, and the statutory one's. */
+  dueDate: string | null;
+  statutoryDueDate: string | null;
   submittedAt: string;
   updatedAt: string;
   closedAt: string | null;
@@ -68,6 +79,8 @@ export interface CaseDetailRecord extends Omit<CaseSummaryRecord, 'applicantName
   /** The open one-time notice, or null. */
   correction: CorrectionNotice | null;
   correctionRounds: Record<CorrectionSide, number>;
+  /** The SLA clock as the workflow last read it. */
+  sla: CaseSla | null;
   materials: { materialCode: string; fileId: string; sha256: string; size: number; contentType: string; transferredAt: string | null }[];
   timeline: { seq: number; type: string; stage: string; status: string; actor: string; at: string; data: Record<string, unknown> }[];
 }
@@ -96,6 +109,7 @@ export interface CaseListFilter {
   handlingRegion?: string;
   receivingRegion?: string;
   needsIntervention?: boolean;
+  sla?: SlaState;
   after?: ListPosition;
   limit: number;
 }
@@ -117,6 +131,9 @@ function summaryOf(r: SummaryRow): CaseSummaryRecord {
     applicantName: r.applicant_name_masked,
     promisedDays: r.promised_days,
     statutoryDays: r.statutory_days,
+    slaState: r.sla_state,
+    dueDate: r.due_date,
+    statutoryDueDate: r.statutory_due_date,
     submittedAt: iso(r.submitted_at),
     updatedAt: iso(r.updated_at),
     closedAt: r.closed_at ? iso(r.closed_at) : null,
@@ -142,7 +159,7 @@ export async function findCaseHeader(db: Queryable, caseId: string): Promise<Cas
 export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId: string): Promise<CaseDetailRecord | null> {
   const { rows } = await db.query<DetailRow>(
     `SELECT ${SUMMARY_COLUMNS}, intervention, id_number_masked, phone_masked, delivery, decision, province_case_id,
-            correction, correction_rounds
+            correction, correction_rounds, sla
        FROM cases WHERE case_id = $1 AND ${visible(2)}`,
     [caseId, regionLikePattern(scope)],
   );
@@ -168,6 +185,7 @@ export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId
     provinceCaseId: r.province_case_id,
     correction: r.correction,
     correctionRounds: r.correction_rounds,
+    sla: r.sla,
     materials: materials.rows.map((m) => ({
       materialCode: m.material_code,
       fileId: m.file_id,
@@ -194,6 +212,7 @@ export async function listVisibleCases(db: Queryable, scope: string, f: CaseList
   if (f.handlingRegion) add((n) => `handling_region = $${n}`, f.handlingRegion);
   if (f.receivingRegion) add((n) => `receiving_region = $${n}`, f.receivingRegion);
   if (f.needsIntervention !== undefined) add((n) => `needs_intervention = $${n}`, f.needsIntervention);
+  if (f.sla) add((n) => `sla_state = $${n}`, f.sla);
   if (f.after) {
     params.push(f.after.submittedAtMicros, f.after.caseId);
     const t = params.length - 1;

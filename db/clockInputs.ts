@@ -2,6 +2,7 @@
 // limits, when the handling authority received the materials (or the day acceptance is deemed by
 // art. 32), the handling side's correction notices and their supplements, the art. 45
 // procedures, and the approved extensions (art. 42). The clock itself is domain/clock.ts; the derivation is shown by api/deadlines.ts.
+import { CLOCK_EVENT_TYPES } from '../domain/clock.js';
 import type { Queryable } from './cases.js';
 
 export interface ClockEventRow {
@@ -18,7 +19,6 @@ export interface ClockInputs {
   events: ClockEventRow[];
 }
 
-const CLOCK_EVENT_TYPES = ['review.started', 'acceptance.deemed', 'correction.notice_issued', 'correction.supplemented', 'correction.expired', 'procedure.started', 'procedure.ended', 'extension.approved'];
 
 /** The case's clock inputs, or null when there is no such case. */
 export async function findClockInputs(db: Queryable, caseId: string): Promise<ClockInputs | null> {

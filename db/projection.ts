@@ -88,6 +88,14 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
   if ('provinceCaseId' in changes) set('province_case_id', changes.provinceCaseId ?? null);
   if ('correction' in changes) set('correction', changes.correction ? JSON.stringify(changes.correction) : null);
   if ('correctionRounds' in changes && changes.correctionRounds) set('correction_rounds', JSON.stringify(changes.correctionRounds));
+  if ('sla' in changes) {
+    const sla = changes.sla ?? null;
+    set('sla', sla ? JSON.stringify(sla) : null);
+    set('sla_state', sla?.state ?? null);
+    set('due_date', sla?.promised.dueDate ?? null);
+    set('statutory_due_date', sla?.statutory.dueDate ?? null);
+    set('sla_escalated_at', sla?.escalatedAt ?? null);
+  }
   await db.query(`UPDATE cases SET ${sets.join(', ')} WHERE case_id = $1 AND last_seq < $5`, params);
   if (event.type === 'material.transferred' && typeof event.data.materialCode === 'string') {
     await db.query(

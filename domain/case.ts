@@ -1,6 +1,8 @@
 // The case (办件): its stages, statuses, workflow input and the state a query returns. Pure types
 // and constants shared by workflows, activities, api and tests.
 import type { CaseEventType } from './caseEvents.js';
+import type { SlaState } from './clock.js';
+import type { SlaLimit } from './sla.js';
 import type { DeliveryMethod, ItemDefinition } from './items.js';
 
 export const CASE_STAGES = ['intake', 'precheck', 'correction', 'transfer', 'review', 'decision', 'delivery', 'closed'] as const;
@@ -218,4 +220,20 @@ export interface CaseState {
   correctionRounds?: Record<CorrectionSide, number>;
   /** Extensions asked for, with their decisions. Absent in cases from before extensions existed. */
   extensions?: Extension[];
+  /** The SLA clock once the authority has the materials (workflows/case/sla.ts); absent in cases from before it. */
+  sla?: CaseSla | null;
+}
+
+/** Where a case stands against its time limits, as the workflow last read them. */
+export interface CaseSla {
+  /** The worse of the two limits. */
+  state: SlaState;
+  promised: SlaLimit;
+  statutory: SlaLimit;
+  /** When the case was escalated to the handling side's supervisors (first overdue limit). */
+  escalatedAt: string | null;
+  /** The clock stopped for good: the decision was taken or the case closed. */
+  settled: boolean;
+  /** When these figures were read (the workflow reads again at every change). */
+  readAt: string;
 }

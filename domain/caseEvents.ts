@@ -6,6 +6,18 @@
 // address): the workflow scrubs every recorded string against the applicant (workflows/case/record.ts),
 // and fields that name a person hold masked values.
 import type { Certificate } from './case.js';
+import type { SlaState } from './clock.js';
+import type { SlaLimitName } from './sla.js';
+
+/** One limit's figures as the SLA events record them. */
+export interface SlaLimitFigures {
+  state: SlaState;
+  dueDate: string | null;
+  used: number;
+  remaining: number;
+  extendedBy: number;
+  stopped: boolean;
+}
 
 /** Why a case waits for a person: the province could not be reached, or it refused the request. */
 export type InterventionKind = 'unreachable' | 'refused' | 'projection';
@@ -84,6 +96,19 @@ export interface CaseEventData {
   'extension.requested': { extensionId: string; days: number; reason: string; role: string; region: string };
   'extension.approved': { extensionId: string; days: number; reason: string; applicantNotice: string };
   'extension.refused': { extensionId: string; days: number; reason: string };
+  /**
+   * The SLA clock (domain/sla.ts): started when the authority received the materials; changed
+   * when a pause, a resumption or an extension moves a due date or a state; a warning and an
+   * overdue limit; the escalation of a red case to the handling side's supervisors; stopped at the
+   * decision with the final figures (a case closed otherwise keeps its last reading, settled); unavailable while the calendar data does not reach.
+   */
+  'sla.started': { state: SlaState; promised: SlaLimitFigures; statutory: SlaLimitFigures };
+  'sla.changed': { state: SlaState; promised: SlaLimitFigures; statutory: SlaLimitFigures };
+  'sla.warning': { limit: SlaLimitName; dueDate: string | null; remaining: number; used: number };
+  'sla.overdue': { limit: SlaLimitName; dueDate: string | null; remaining: number; used: number };
+  'sla.escalated': { limit: SlaLimitName; to: { role: 'supervisor'; side: 'handling'; region: string }; dueDate: string | null; overdueBy: number };
+  'sla.stopped': { state: SlaState; promised: SlaLimitFigures; statutory: SlaLimitFigures };
+  'sla.unavailable': { problem: string };
   /** A province event whose payload the workflow could not accept (it is dropped, the case goes on). */
   'province.event_rejected': { eventId: string | null; problem: string };
 }
@@ -125,6 +150,13 @@ export const CASE_EVENT_TYPES = [
   'extension.requested',
   'extension.approved',
   'extension.refused',
+  'sla.started',
+  'sla.changed',
+  'sla.warning',
+  'sla.overdue',
+  'sla.escalated',
+  'sla.stopped',
+  'sla.unavailable',
 ] as const satisfies readonly CaseEventType[];
 
 // Compile-time check that the list names every type of the union.

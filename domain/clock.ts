@@ -9,7 +9,7 @@
 // worked on the case that day) to the day it ended (paused: counting resumes the next working day),
 // so a pause that began on day A and ended on day B removes the working days in (A, B]. A pause
 // still open removes every working day after A.
-import { isWeekend, shiftDate } from './dates.js';
+import { dateInChina, isWeekend, shiftDate } from './dates.js';
 
 /** The calendar the clock needs (domain/calendar.ts provides it). Dates are YYYY-MM-DD, China time. */
 export interface ClockCalendar {
@@ -49,7 +49,8 @@ export interface ClockInput {
   warnUsedRatio: number;
 }
 
-export type SlaState = 'green' | 'yellow' | 'red';
+export const SLA_STATES = ['green', 'yellow', 'red'] as const;
+export type SlaState = (typeof SLA_STATES)[number];
 
 export interface ClockDerivation {
   start: string;
@@ -166,4 +167,71 @@ function resumeToday(calendar: ClockCalendar, input: ClockInput, total: number):
   const closed = input.pauses.map((p) => (p.to === null ? { ...p, to: input.today } : p));
   const reading = readClock(calendar, { ...input, pauses: closed, extensions: [], limitDays: total });
   return reading.dueDate!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clock's inputs, from a case's recorded events (the projection's rows for the api, the
+// recorder's own list for the workflow): one derivation, so both count the same days.
+
+/** The event types the clock reads. */
+export const CLOCK_EVENT_TYPES = [
+  'review.started',
+  'acceptance.deemed',
+  'correction.notice_issued',
+  'correction.supplemented',
+  'correction.expired',
+  'procedure.started',
+  'procedure.ended',
+  'extension.approved',
+] as const;
+
+export interface ClockEvent {
+  type: string;
+  /** When it was recorded (an ISO instant or a Date). */
+  at: string | Date;
+  data: Record<string, unknown>;
+}
+
+export interface ClockEventInputs {
+  /** The acceptance day: art. 32's deemed day when recorded, else the day the authority received the materials; null before. */
+  start: string | null;
+  /** The instant the authority received the materials (what the test and demo seam counts from). */
+  startedAt: string | null;
+  pauses: ClockPause[];
+  extensions: ClockExtension[];
+  /** Each pause's instants, for the seam (same order as `pauses`). */
+  pauseInstants: { from: string; to: string | null }[];
+}
+
+const instant = (at: string | Date) => (typeof at === 'string' ? at : at.toISOString());
+
+/**
+ * Pauses: a handling-side notice until its supplement (or expiry), an art. 45 procedure until it
+ * ends. Extensions: each approved one, on the day it was approved.
+ */
+export function clockInputsFromEvents(events: readonly ClockEvent[]): ClockEventInputs {
+  const deemed = events.find((e) => e.type === 'acceptance.deemed');
+  const received = events.find((e) => e.type === 'review.started');
+  const start = deemed && typeof deemed.data.acceptedOn === 'string' ? deemed.data.acceptedOn : received ? dateInChina(received.at) : null;
+  const pauses: ClockPause[] = [];
+  const pauseInstants: { from: string; to: string | null }[] = [];
+  const pause = (kind: PauseKind, from: ClockEvent, to: ClockEvent | undefined, reason: string) => {
+    pauses.push({ kind, from: dateInChina(from.at), to: to ? dateInChina(to.at) : null, reason });
+    pauseInstants.push({ from: instant(from.at), to: to ? instant(to.at) : null });
+  };
+  for (const e of events) {
+    if (e.type === 'correction.notice_issued' && e.data.side === 'handling') {
+      const end = events.find((x) => (x.type === 'correction.supplemented' || x.type === 'correction.expired') && x.data.noticeId === e.data.noticeId);
+      const problems = Array.isArray(e.data.deficiencies) ? (e.data.deficiencies as { materialCode: string }[]).map((d) => d.materialCode).join(', ') : '';
+      pause('correction', e, end, `补正通知 ${String(e.data.noticeId)} (round ${String(e.data.round)}): ${problems}`);
+    }
+    if (e.type === 'procedure.started') {
+      const end = events.find((x) => x.type === 'procedure.ended' && x.data.procedureId === e.data.procedureId);
+      pause('procedure', e, end, `${String(e.data.kind)}: ${String(e.data.reason ?? '')}`);
+    }
+  }
+  const extensions = events
+    .filter((e) => e.type === 'extension.approved')
+    .map((e) => ({ days: Number(e.data.days), approvedOn: dateInChina(e.at), reason: String(e.data.reason ?? '') }));
+  return { start, startedAt: received ? instant(received.at) : null, pauses, extensions, pauseInstants };
 }

@@ -1,7 +1,7 @@
 // What the case workflow sends its projection with each event: the case-row fields that changed
 // since its last write (the event itself carries stage and status). Shared by the workflow's
 // recorder and the projection activity.
-import type { CorrectionNotice, CorrectionSide, Decision, DeliveryState, Intervention } from './case.js';
+import type { CaseSla, CorrectionNotice, CorrectionSide, Decision, DeliveryState, Intervention } from './case.js';
 
 export interface CaseRowChanges {
   needsIntervention?: Intervention | null;
@@ -10,6 +10,7 @@ export interface CaseRowChanges {
   provinceCaseId?: string | null;
   correction?: CorrectionNotice | null;
   correctionRounds?: Record<CorrectionSide, number>;
+  sla?: CaseSla | null;
 }
 
 /**

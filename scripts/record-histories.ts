@@ -161,6 +161,18 @@ SLOW_POLL.push(EXTENSION);
 /** Working days of 200 ms (the WORKING_DAY_MS seam): a 10-day supplement deadline is 2 s. */
 const SHORT_DAYS: Recording[] = [
   { name: 'supplement-expired', branches: ['supplement-expired', 'acceptance-deemed'], submit: { applicantName: '历史补正逾期' } },
+  {
+    // medical-filing's 3 and 5 working days pass (0.6 s and 1 s) while the province never calls back.
+    name: 'sla-overdue',
+    branches: ['sla-warning', 'sla-overdue'],
+    submit: { applicantName: '历史超期', itemCode: 'medical-filing' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'both limits overdue', (s) => s.sla?.statutory.state === 'red');
+      // Ends the case: withdrawn, or refused (409) since the province has decided, and the case takes that decision.
+      const withdrawn = await postJson(`${stack.apiUrl}/v1/cases/${caseId}/withdraw`, clerk, { reason: '申请人要求撤回' });
+      if (withdrawn.status !== 200 && withdrawn.status !== 409) throw new Error(`sla-overdue: withdrawal answered ${withdrawn.status} ${JSON.stringify(withdrawn.body)}`);
+    },
+  },
 ];
 
 async function main() {
@@ -191,6 +203,7 @@ async function main() {
         stack.simulator.addRule({ match: { applicantName: '历史补正逾期' }, scenario: 'correction' });
         stack.simulator.addRule({ match: { applicantName: '历史专家评审' }, scenario: 'procedure' });
         stack.simulator.addRule({ match: { applicantName: '历史延期' }, scenario: 'lost-callback' });
+        stack.simulator.addRule({ match: { applicantName: '历史超期' }, scenario: 'lost-callback' });
         stack.simulator.setScenario('330000', 'down');
         const clerk = await stack.token('clerk', '440100');
         for (const rec of recordings) {

@@ -104,7 +104,7 @@ export function buildActivities(
           ...createProjectionActivities({ pool, pii: { keyring: secrets.piiSealKeys, hashKey: secrets.piiHashKey } }),
           ...createMaintenanceActivities({ pool, store }),
           // The working-day calendar, read once here; a malformed data file stops the start (calendar/load.ts).
-          ...createCalendarActivities(calendar),
+          ...createCalendarActivities(calendar, { warnDaysLeft: config.SLA_WARN_DAYS_LEFT, warnUsedRatio: config.SLA_WARN_USED_RATIO }),
         }
       : null,
     province: createProvinceActivities({ store, provinces: secrets.provinces, callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS }),

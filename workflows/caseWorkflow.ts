@@ -3,13 +3,14 @@
 // driven by the item definition pinned in the input. Everything that can change (province
 // endpoints, secrets, the stores) lives behind activities; staff and provinces reach the case
 // through the messages in workflows/messages.ts.
-import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { CaseInput, CaseState } from '../domain/case.js';
 import { deliver } from './case/delivery.js';
 import { registerHandlers } from './case/handlers.js';
 import { precheck } from './case/precheck.js';
 import { decide, review } from './case/review.js';
 import { enter, openCase, type CaseRun } from './case/run.js';
+import { runSlaClock, SLA_PATCH } from './case/sla.js';
 import { transfer } from './case/transfer.js';
 import { carryOutWithdrawal } from './case/withdrawal.js';
 
@@ -17,6 +18,8 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
   requireCaseInput(input);
   const c = openCase(input);
   registerHandlers(c);
+  // The SLA clock runs beside the procedure, outside its scope: a withdrawal does not stop it.
+  const sla = patched(SLA_PATCH) ? runSlaClock(c) : Promise.resolve();
 
   let from: 'intake' | 'review' = 'intake';
   for (;;) {
@@ -33,6 +36,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
     c.inbox.pollNow();
     from = 'review';
   }
+  await sla;
   await condition(allHandlersFinished);
   return c.state;
 }

@@ -100,6 +100,10 @@ export const SEARCH_ATTRIBUTES = {
   HandlingRegion: 'Keyword',
   ReceivingRegion: 'Keyword',
   NeedsIntervention: 'Bool',
+  /** green | yellow | red: where the case stands against its limits (workflows/case/sla.ts). */
+  SlaState: 'Keyword',
+  /** The last instant of the promised limit (China time); absent while a pause stops the clock. */
+  DueDate: 'Datetime',
 } as const;
 
 export const CASE_STAGE_KEY = defineSearchAttributeKey('CaseStage', SearchAttributeType.KEYWORD);
@@ -108,3 +112,5 @@ export const ITEM_CODE_KEY = defineSearchAttributeKey('ItemCode', SearchAttribut
 export const HANDLING_REGION_KEY = defineSearchAttributeKey('HandlingRegion', SearchAttributeType.KEYWORD);
 export const RECEIVING_REGION_KEY = defineSearchAttributeKey('ReceivingRegion', SearchAttributeType.KEYWORD);
 export const NEEDS_INTERVENTION_KEY = defineSearchAttributeKey('NeedsIntervention', SearchAttributeType.BOOL);
+export const SLA_STATE_KEY = defineSearchAttributeKey('SlaState', SearchAttributeType.KEYWORD);
+export const DUE_DATE_KEY = defineSearchAttributeKey('DueDate', SearchAttributeType.DATETIME);

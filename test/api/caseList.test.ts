@@ -103,7 +103,7 @@ describe('GET /v1/cases', () => {
   it('When filters are sent empty, as a form would, then they mean no filter', async () => {
     const supervisor = await h.auth('supervisor', '440000');
     // (list() already filters by this file's item code, so itemCode is not among the empty ones.)
-    const empty = await allPages(supervisor, 'stage=&status=&handlingRegion=&receivingRegion=&limit=100');
+    const empty = await allPages(supervisor, 'stage=&status=&handlingRegion=&receivingRegion=&sla=&limit=100');
     const none = await allPages(supervisor, 'limit=100');
     expect(empty.ids).toEqual(none.ids);
     expect(empty.ids.length).toBeGreaterThan(0);
@@ -140,11 +140,25 @@ describe('GET /v1/cases', () => {
   it('When filters are invalid, then one 400 lists each of them', async () => {
     const res = await h.app.inject({
       method: 'GET',
-      url: '/v1/cases?stage=limbo&status=lost&handlingRegion=12&limit=500&colour=red',
+      url: '/v1/cases?stage=limbo&status=lost&handlingRegion=12&limit=500&colour=red&sla=purple',
       headers: await h.auth('supervisor', '440000'),
     });
     expect(res.statusCode).toBe(400);
     const paths = res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path);
-    expect(paths.sort()).toEqual(['query.colour', 'query.handlingRegion', 'query.limit', 'query.stage', 'query.status']);
+    expect(paths.sort()).toEqual(['query.colour', 'query.handlingRegion', 'query.limit', 'query.sla', 'query.stage', 'query.status']);
+  });
+
+  it('When ?sla= is given, then only cases in that SLA state are listed, each with its due dates; cases whose clock has not started have none', async () => {
+    const supervisor = await h.auth('supervisor', '510000');
+    const [overdue, warned] = [guangzhouToSichuan[0]!, guangzhouToSichuan[1]!];
+    await h.pool.query(`UPDATE cases SET sla_state = 'red', due_date = '2026-11-20', statutory_due_date = '2026-12-18' WHERE case_id = $1`, [overdue]);
+    await h.pool.query(`UPDATE cases SET sla_state = 'yellow', due_date = '2026-12-03', statutory_due_date = '2027-01-05' WHERE case_id = $1`, [warned]);
+    const red = await list(supervisor, 'sla=red&limit=100');
+    expect(red.statusCode).toBe(200);
+    expect(red.json<Page>().items).toEqual([expect.objectContaining({ caseId: overdue, slaState: 'red', dueDate: '2026-11-20', statutoryDueDate: '2026-12-18' })]);
+    expect((await list(supervisor, 'sla=yellow')).json<Page>().items.map((i) => i.caseId)).toEqual([warned]);
+    expect((await list(supervisor, 'sla=green')).json<Page>().items).toEqual([]);
+    const all = (await list(supervisor, 'limit=100')).json<Page>().items;
+    expect(all.find((i) => i.caseId === hangzhouToSichuan)).toMatchObject({ slaState: null, dueDate: null, statutoryDueDate: null });
   });
 });

@@ -282,7 +282,7 @@ describe('loading the data', () => {
 });
 
 describe('the calendar activities', () => {
-  const activities = createCalendarActivities(calendar);
+  const activities = createCalendarActivities(calendar, { warnDaysLeft: 2, warnUsedRatio: 0.8 });
   const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => new MockActivityEnvironment().run(fn, ...args);
 
   it('When a window reaching past the data is asked for, then it is cut at 2026-12-31 and says so in its `to`', async () => {

@@ -35,6 +35,8 @@ const REQUIRED_BRANCHES = [
   'acceptance-deemed',
   'procedure',
   'extension',
+  'sla-warning',
+  'sla-overdue',
 ];
 
 interface JsonEvent {

@@ -48,8 +48,11 @@ describe('case workflow', () => {
       'transfer:material.transferred',
       'transfer:material.transferred',
       'review:review.started',
+      // The SLA clock starts when the authority has the materials and stops at its decision.
+      'review:sla.started',
       'review:review.accepted',
       'decision:decision.approved',
+      'decision:sla.stopped',
       'delivery:delivery.issued',
       'closed:case.completed',
     ]);

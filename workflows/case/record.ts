@@ -23,8 +23,9 @@ import {
 import type { ProjectionActivities } from '../../activities/index.js';
 import type { CaseEventData, CaseEventType } from '../../domain/caseEvents.js';
 import type { CaseState } from '../../domain/case.js';
+import { CLOCK_EVENT_TYPES } from '../../domain/clock.js';
 import type { CaseRowChanges } from '../../domain/projection.js';
-import { CASE_STAGE_KEY, CASE_STATUS_KEY, CASE_TASK_QUEUE, NEEDS_INTERVENTION_KEY } from '../messages.js';
+import { CASE_STAGE_KEY, CASE_STATUS_KEY, CASE_TASK_QUEUE, DUE_DATE_KEY, NEEDS_INTERVENTION_KEY, SLA_STATE_KEY } from '../messages.js';
 import { applicantScrubber } from './scrub.js';
 import type { CaseRun } from './run.js';
 
@@ -49,6 +50,7 @@ function rowFieldsOf(state: CaseState): RowFields {
     provinceCaseId: state.provinceCaseId,
     correction: state.correction ?? null,
     correctionRounds: state.correctionRounds ?? { receiving: 0, handling: 0 },
+    sla: state.sla ?? null,
   };
 }
 
@@ -76,13 +78,18 @@ export function createRecorder(c: CaseRun): Recorder {
   let queue: Promise<void> = Promise.resolve();
 
   function mirrorSearchAttributes(): void {
-    const key = `${state.stage}|${state.status}|${state.needsIntervention !== null}`;
+    const sla = state.sla ?? null;
+    const key = `${state.stage}|${state.status}|${state.needsIntervention !== null}|${sla?.state ?? ''}|${sla?.promised.dueAt ?? ''}`;
     if (key === searchKey) return;
     searchKey = key;
     upsertSearchAttributes([
       { key: CASE_STAGE_KEY, value: state.stage },
       { key: CASE_STATUS_KEY, value: state.status },
       { key: NEEDS_INTERVENTION_KEY, value: state.needsIntervention !== null },
+      // Only cases with an SLA clock (workflows/case/sla.ts) carry these.
+      ...(sla ? [{ key: SLA_STATE_KEY, value: sla.state }] : []),
+      // A pause stops the clock: the due date is unknown until it ends, so it is removed meanwhile.
+      ...(sla ? [{ key: DUE_DATE_KEY, value: sla.promised.dueAt ? new Date(sla.promised.dueAt) : null }] : []),
     ]);
   }
 
@@ -127,6 +134,7 @@ export function createRecorder(c: CaseRun): Recorder {
     if (state.needsIntervention) state.needsIntervention = { ...state.needsIntervention, error: scrub(state.needsIntervention.error) };
     state.lastSeq += 1;
     const event = { seq: state.lastSeq, type, stage: state.stage, status: state.status, at: new Date().toISOString(), actor, data: scrub(data) };
+    if (isClockEvent(type)) c.clockEvents.push({ type, at: event.at, data: event.data as Record<string, unknown> });
     mirrorSearchAttributes();
     if (!patched(PROJECTION_PATCH)) {
       await CancellationScope.nonCancellable(() =>
@@ -141,16 +149,24 @@ export function createRecorder(c: CaseRun): Recorder {
     const write = CancellationScope.nonCancellable(() => queue.then(() => writeDelta(event, fields, first)));
     queue = write.catch(() => {});
     await write;
+    // The SLA clock reads again after the events it counts from (workflows/case/sla.ts).
+    if (c.afterRecord) await c.afterRecord(type);
   }
 
   return { record };
+}
+
+const CLOCK_TYPES: ReadonlySet<string> = new Set(CLOCK_EVENT_TYPES);
+/** Whether the SLA clock counts from events of this type (domain/clock.ts). */
+export function isClockEvent(type: string): boolean {
+  return CLOCK_TYPES.has(type);
 }
 
 function structuredCloneRow(fields: RowFields): RowFields {
   return JSON.parse(JSON.stringify(fields)) as RowFields;
 }
 
-function failureText(err: unknown): string {
+export function failureText(err: unknown): string {
   const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
   return cause instanceof Error ? cause.message : String(cause);
 }

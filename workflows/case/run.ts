@@ -4,6 +4,8 @@
 import { ActivityCancellationType, CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { ProvinceActivities } from '../../activities/index.js';
 import type { CaseInput, CaseState, MaterialRef } from '../../domain/case.js';
+import type { CaseEventType } from '../../domain/caseEvents.js';
+import type { ClockEvent } from '../../domain/clock.js';
 import { provinceOf } from '../../domain/regions.js';
 import { provinceTaskQueue, type DeliveryConfirmation, type StaffCommand, type SupplementCommand } from '../messages.js';
 import { createInbox, type Inbox } from './inbox.js';
@@ -41,6 +43,10 @@ export interface CaseRun {
   materialsReceivedAt: string | null;
   /** The province may hold the case from here on (a create may have reached it). */
   transferStarted: boolean;
+  /** The events the SLA clock counts from (domain/clock.ts CLOCK_EVENT_TYPES), as recorded. */
+  clockEvents: ClockEvent[];
+  /** Run by the recorder after each event is written: the SLA clock's hook (workflows/case/sla.ts). */
+  afterRecord: ((type: CaseEventType) => Promise<void>) | null;
 }
 
 export function openCase(input: CaseInput): CaseRun {
@@ -92,6 +98,8 @@ export function openCase(input: CaseInput): CaseRun {
     revisions: {},
     materialsReceivedAt: null,
     transferStarted: false,
+    clockEvents: [],
+    afterRecord: null,
   };
   const recorder = createRecorder(c);
   Object.assign(c, { record: recorder.record, inbox: createInbox(c) });
@@ -102,6 +110,8 @@ export function openCase(input: CaseInput): CaseRun {
 export function enter(c: CaseRun, stage: CaseState['stage'], status: CaseState['status'] = c.state.status): void {
   c.state.stage = stage;
   c.state.status = status;
+  // A closed case's clock has stopped; the closing event carries its last reading, settled.
+  if (stage === 'closed' && c.state.sla && !c.state.sla.settled) c.state.sla = { ...c.state.sla, settled: true };
 }
 
 /** The longest a province call may keep retrying before the case waits for a person. */
