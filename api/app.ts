@@ -2,6 +2,7 @@
 // call inject(). Shared resources are decorators on the root instance; the caller owns them and
 // closes them, so many apps can share one pool and one Temporal client.
 import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
@@ -16,7 +17,7 @@ import type { WorkingCalendar } from '../domain/calendar.js';
 import { createFilesystemStore, type MaterialsStore } from '../materials/store.js';
 import { authenticate } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { errorHandler, notFoundHandler } from './problem.js';
+import { errorHandler, notFoundHandler, problem } from './problem.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { caseRoutes } from './routes/cases.js';
@@ -24,6 +25,7 @@ import { codecRoutes } from './routes/codec.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
+import { progressRoutes } from './routes/progress.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -99,10 +101,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Rate limits apply only where a route asks for one (the public routes).
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => problem(429, `too many requests from this address: at most ${context.max} per minute; retry in ${Math.ceil(context.ttl / 1000)} s`),
+  });
   await app.register(healthRoutes);
   await app.register(callbackRoutes, { prefix: '/v1', signalTimeoutMs: deps.signalTimeoutMs ?? 10_000 });
   // Its own scope: the Web UI's CORS preflight carries no token.
   await app.register(codecRoutes, { prefix: '/v1/codec' });
+  // The applicant's own routes: no login.
+  await app.register(progressRoutes, { prefix: '/v1' });
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(secrets.jwtSecret, config.TOKEN_MAX_AGE_SECONDS));

@@ -6,6 +6,7 @@ import { findCaseHeader, findVisibleCaseDetail, listVisibleCases, type CaseHeade
 import { mayAct, type CaseAction } from '../domain/policy.js';
 import type { StaffClaims } from './auth.js';
 import { problem } from './problem.js';
+import { receiptFor } from './progress.js';
 import { encodeCursor, type CaseDetail, type CaseListQuery, type CaseSummary } from './schemas.js';
 
 export function caseNotFound(caseId: string) {
@@ -24,12 +25,13 @@ export async function authorizeCaseAction(pool: pg.Pool, staff: StaffClaims, cas
   return found;
 }
 
-export async function getCase(pool: pg.Pool, staff: StaffClaims, caseId: string): Promise<CaseDetail> {
+/** The case view, with the receipt (its query code is derived under `hashKey`, api/progress.ts). */
+export async function getCase(pool: pg.Pool, staff: StaffClaims, caseId: string, hashKey: string): Promise<CaseDetail> {
   const found = await findVisibleCaseDetail(pool, staff.region, caseId);
   if (!found) throw caseNotFound(caseId);
   const decision = mayAct(staff, 'case.read', found);
   if (!decision.ok) throw decision.status === 404 ? caseNotFound(caseId) : problem(403, decision.detail);
-  return found;
+  return { ...found, receipt: receiptFor(hashKey, caseId) };
 }
 
 export async function listCases(pool: pg.Pool, staff: StaffClaims, q: CaseListQuery): Promise<{ items: CaseSummary[]; nextCursor: string | null }> {

@@ -216,8 +216,15 @@ export const fileSchema = z
   .object({ fileId: z.uuid(), sha256: z.string(), size: z.number().int(), contentType: z.enum(MATERIAL_CONTENT_TYPES) })
   .meta({ id: 'File' });
 
+export const receiptSchema = z
+  .object({
+    queryCode: z.string().meta({ description: 'Printed on the receipt (回执): with the case number, the applicant looks up the progress without logging in' }),
+    progressPath: z.string().meta({ description: 'GET this path (no login) for the progress' }),
+  })
+  .meta({ id: 'Receipt' });
+
 export const caseAcceptedSchema = z
-  .object({ caseId: z.uuid(), status: z.enum(CASE_STATUSES), stage: z.enum(CASE_STAGES) })
+  .object({ caseId: z.uuid(), status: z.enum(CASE_STATUSES), stage: z.enum(CASE_STAGES), receipt: receiptSchema })
   .meta({ id: 'CaseAccepted' });
 
 export const caseActionResultSchema = z
@@ -311,6 +318,7 @@ export const caseSlaSchema = z
 export const caseDetailSchema = z
   .object({
     ...caseSummaryFields,
+    receipt: receiptSchema,
     sla: caseSlaSchema.nullable(),
     intervention: interventionSchema.nullable(),
     correction: correctionNoticeSchema.nullable(),

@@ -79,6 +79,8 @@ const envSchema = z.object({
   SLA_WARN_DAYS_LEFT: intFromEnv(2, 0),
   /** … or this share of it used (0..1). */
   SLA_WARN_USED_RATIO: z.coerce.number().min(0).max(1).default(0.8),
+  /** Requests per minute per client address on the public routes (progress lookup, verification). */
+  PUBLIC_RATE_LIMIT_PER_MINUTE: intFromEnv(30, 1),
   /**
    * Test and demo seam: when set, a working day of a case's time limits lasts this many
    * milliseconds (a supplement deadline of 10 working days is a 10 × WORKING_DAY_MS timer).

@@ -231,3 +231,37 @@ export async function listVisibleCases(db: Queryable, scope: string, f: CaseList
   const next = rows.length > f.limit && last ? { submittedAtMicros: last.submitted_micros, caseId: last.case_id } : null;
   return { items: page.map(summaryOf), next };
 }
+
+/** What the public progress lookup may show of a case: no personal data beyond the masked name. */
+export interface ProgressRecord {
+  caseId: string;
+  itemCode: string;
+  itemName: string;
+  /** Masked. */
+  applicantName: string;
+  stage: CaseStage;
+  status: CaseStatus;
+  delivery: DeliveryState;
+  correction: CorrectionNotice | null;
+  /** The promised limit's last day, when the clock runs. */
+  dueDate: string | null;
+  submittedAt: string;
+  closedAt: string | null;
+}
+
+export async function findProgress(db: Queryable, caseId: string): Promise<ProgressRecord | null> {
+  const { rows } = await db.query<{
+    case_id: string; item_code: string; item_name: string; applicant_name_masked: string; stage: CaseStage; status: CaseStatus;
+    delivery: DeliveryState; correction: CorrectionNotice | null; due_date: string | null; submitted_at: Date; closed_at: Date | null;
+  }>(
+    `SELECT case_id, item_code, item_name, applicant_name_masked, stage, status, delivery, correction, due_date::text, submitted_at, closed_at
+       FROM cases WHERE case_id = $1`,
+    [caseId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    caseId: r.case_id, itemCode: r.item_code, itemName: r.item_name, applicantName: r.applicant_name_masked, stage: r.stage, status: r.status,
+    delivery: r.delivery, correction: r.correction, dueDate: r.due_date, submittedAt: iso(r.submitted_at), closedAt: r.closed_at ? iso(r.closed_at) : null,
+  };
+}

@@ -12,6 +12,7 @@ import { runCaseCommand, type CommandDeps } from '../caseCommands.js';
 import { authorizeCaseAction, getCase, listCases } from '../caseReads.js';
 import { checkIdempotencyKey, submitCase } from '../intake.js';
 import { problems } from '../problem.js';
+import { receiptFor } from '../progress.js';
 import {
   caseAcceptedSchema,
   caseActionResultSchema,
@@ -60,7 +61,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
       return reply
         .code(201)
         .header('location', `/v1/cases/${result.caseId}`)
-        .send({ caseId: result.caseId, status: result.status, stage: result.stage });
+        .send({ caseId: result.caseId, status: result.status, stage: result.stage, receipt: receiptFor(app.secrets.piiHashKey, result.caseId) });
     },
   );
 
@@ -94,7 +95,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
         response: { 200: caseDetailSchema, ...problems(400, 401, 404) },
       },
     },
-    async (request) => getCase(app.pool, staffOf(request), request.params.caseId),
+    async (request) => getCase(app.pool, staffOf(request), request.params.caseId, app.secrets.piiHashKey),
   );
 
   app.get(

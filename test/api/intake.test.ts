@@ -181,6 +181,11 @@ describe('POST /v1/cases intake', () => {
     expect(second.statusCode).toBe(201);
     expect(second.json()).toEqual(first.json());
     expect(second.headers['idempotent-replayed']).toBe('true');
+    // The receipt (回执) is part of the answer, the same on the retry and in the case view.
+    const { caseId, receipt } = first.json<{ caseId: string; receipt: { queryCode: string; progressPath: string } }>();
+    expect(receipt).toEqual({ queryCode: expect.stringMatching(/^[0-9A-Z]{10}$/), progressPath: `/v1/progress/${caseId}?code=${receipt.queryCode}` });
+    const view = await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}`, headers: await h.auth('clerk', '440100', 'clerk-intake') });
+    expect(view.json<{ receipt: unknown }>().receipt).toEqual(receipt);
     const count = await h.pool.query(`SELECT count(*)::int AS n FROM intake_requests WHERE idempotency_key = $1`, [key]);
     expect(count.rows[0].n).toBe(1);
   });
