@@ -7,7 +7,11 @@
 //   SIMULATOR_CORRECTION_DELAY_MS  scenarios correction, correction-2: time to each notice, default 1000
 //   SIMULATOR_PROCEDURE_DELAY_MS   scenario procedure: time to its start and again to its end, default 1000
 //   SIMULATOR_STATE_FILE        keep the provinces' state in this file across restarts (default: memory only)
+// The outside services (video meetings under /video, SMS under /sms; memory only):
+//   SIMULATOR_SERVICE_API_KEY   their bearer API key, 16–256 printable ASCII (default: random, printed at start)
+//   SIMULATOR_SMS_DELIVERY_DELAY_MS  time from an SMS's acceptance to its delivery report, default 1000
 import { startSimulator } from './server.js';
+import { isServiceApiKey } from './serviceHttp.js';
 
 const DEFAULT_PROVINCES = '440000,510000,430000,330000';
 
@@ -39,8 +43,16 @@ function readNumber(name: string, fallback: number): number {
   return value;
 }
 
+function readServiceApiKey(): string | undefined {
+  const raw = process.env.SIMULATOR_SERVICE_API_KEY;
+  if (!raw) return undefined;
+  if (!isServiceApiKey(raw)) fail('SIMULATOR_SERVICE_API_KEY must be 16–256 printable ASCII characters without spaces');
+  return raw;
+}
+
 async function main(): Promise<void> {
   const secrets = readSecrets();
+  const serviceApiKey = readServiceApiKey();
   const codes = (process.env.SIMULATOR_PROVINCES || DEFAULT_PROVINCES)
     .split(',')
     .map((code) => code.trim())
@@ -57,9 +69,15 @@ async function main(): Promise<void> {
     procedureDelayMs: readNumber('SIMULATOR_PROCEDURE_DELAY_MS', 1000),
     stateFile: process.env.SIMULATOR_STATE_FILE || undefined,
     logger: { level: process.env.LOG_LEVEL || 'info' },
+    serviceApiKey,
+    smsDeliveryDelayMs: readNumber('SIMULATOR_SMS_DELIVERY_DELAY_MS', 1000),
   });
   console.log(`province simulator listening on ${simulator.url}`);
   for (const code of codes) console.log(`  ${code}: ${simulator.baseUrlFor(code)}`);
+  console.log(`  video meetings: ${simulator.videoBaseUrl}`);
+  console.log(`  SMS gateway:    ${simulator.smsBaseUrl}`);
+  // A development key on a loopback simulator: printed only when it was made up here, so it can be used.
+  if (!serviceApiKey) console.log(`  their API key (random; set SIMULATOR_SERVICE_API_KEY to choose): ${simulator.serviceApiKey}`);
 
   const stop = (): void => {
     simulator.close().then(

@@ -1,7 +1,10 @@
 // The province simulator: one HTTP server playing several provinces' gateways, implementing the
 // province side of docs/province-protocol.md (requests parsed with contracts/province.ts), plus
 // the unsigned /_admin controls for tests. With `stateFile`, its state survives restarts
-// (simulator/persistence.ts).
+// (simulator/persistence.ts). Beside the provinces it mounts two outside services, the
+// video-meeting service under /video and the SMS gateway under /sms (simulator/video.ts,
+// simulator/sms.ts; memory only), with admin controls under /_admin/video and /_admin/sms.
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
@@ -13,6 +16,7 @@ import {
   supplementQuerySchema,
   withdrawRequestSchema,
 } from '../contracts/province.js';
+import type { VideoRoom } from '../contracts/video.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sha256Hex, verifyRequest, type SignatureProblem } from '../crypto/signing.js';
 import { PROVINCES } from '../domain/regions.js';
 import { DEFAULT_CALLBACK_RETRY, type CallbackRetryPolicy } from './callbacks.js';
@@ -20,11 +24,16 @@ import { StateFile, restoreInto, snapshotOf } from './persistence.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, parseJsonBody } from './problem.js';
 import { Province, ProvinceSimulation, subjectOfCase, type Outcome, type RecordedRequest } from './province.js';
 import { scenarioRuleSchema, scenarioSchema, type Scenario, type ScenarioRule, type Subject } from './scenarios.js';
+import { checkApiKey } from './serviceHttp.js';
+import { SmsGateway, registerSmsAdminRoutes, smsRoutes, type SmsDeliveryOutcome, type SmsRecord, type SmsScenario } from './sms.js';
+import { VideoMeetings, registerVideoAdminRoutes, videoRoutes, type VideoScenario } from './video.js';
 
 export type { Scenario, ScenarioRule, RuleMatch } from './scenarios.js';
 export type { RecordedRequest, ProvinceCallbackEvent, CaseStatusBody, ProvinceCaseStatus } from './province.js';
 export { SCENARIOS } from './scenarios.js';
 export type { CallbackRetryPolicy } from './callbacks.js';
+export type { VideoScenario } from './video.js';
+export type { SmsDeliveryOutcome, SmsRecord, SmsScenario } from './sms.js';
 
 export interface SimulatorOptions {
   provinces: { code: string; name?: string; secret: string }[];
@@ -54,6 +63,12 @@ export interface SimulatorOptions {
   stateFile?: string;
   /** Fastify's logger option, default false. */
   logger?: FastifyServerOptions['logger'];
+
+  // The outside services (simulator/video.ts, simulator/sms.ts)
+  /** The bearer API key of the video-meeting service and the SMS gateway (16–256 printable ASCII); default random. */
+  serviceApiKey?: string;
+  /** SMS: time from acceptance to the carrier's delivery report, default 1000. */
+  smsDeliveryDelayMs?: number;
 }
 
 export interface Simulator {
@@ -63,8 +78,27 @@ export interface Simulator {
   setScenario(code: string, scenario: Scenario): void;
   addRule(rule: ScenarioRule): void;
   requests(code: string): RecordedRequest[];
+  /** Forgets everything: the provinces' state and rules, the rooms, the messages, every scenario. */
   reset(): void;
   close(): Promise<void>;
+
+  // The outside services (simulator/video.ts, simulator/sms.ts)
+  /** The bearer API key both services require (`Authorization: Bearer <key>`). */
+  serviceApiKey: string;
+  /** `${url}/video` */
+  videoBaseUrl: string;
+  /** `${url}/sms` */
+  smsBaseUrl: string;
+  setVideoScenario(scenario: VideoScenario): void;
+  /** The meeting took place: the room becomes `held` with a recording (of the booked length unless given). */
+  holdRoom(roomId: string, opts?: { durationSeconds?: number }): VideoRoom;
+  /** Nobody came: the room becomes `missed`. */
+  missRoom(roomId: string): VideoRoom;
+  setSmsScenario(scenario: SmsScenario): void;
+  /** What the carrier reports for messages accepted from now on (default `delivered`). */
+  setSmsDelivery(outcome: SmsDeliveryOutcome): void;
+  /** Every message the gateway accepted, in order, with its idempotency key, full number and text. */
+  smsMessages(): SmsRecord[];
 }
 
 const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -114,7 +148,22 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   app.setErrorHandler(sendProblem);
   app.setNotFoundHandler((request, reply) => sendProblem(new ProblemError(404, 'not-found', 'Not found', `no route ${request.method} ${request.url}`), request, reply));
   await app.register(async (scope) => registerProvinceRoutes(scope, simulation, provinces));
-  registerAdminRoutes(app, simulation);
+
+  // The outside services: their own routes, state and admin controls; `url` is read only once listening.
+  const serviceApiKey = checkApiKey(opts.serviceApiKey ?? randomBytes(24).toString('base64url'));
+  const video = new VideoMeetings(() => url);
+  const sms = new SmsGateway({ deliveryDelayMs: opts.smsDeliveryDelayMs ?? 1000 });
+  await app.register(videoRoutes, { prefix: '/video', video, apiKey: serviceApiKey });
+  await app.register(smsRoutes, { prefix: '/sms', sms, apiKey: serviceApiKey });
+  registerVideoAdminRoutes(app, video);
+  registerSmsAdminRoutes(app, sms);
+  const resetAll = (): void => {
+    simulation.reset();
+    video.reset();
+    sms.reset();
+  };
+
+  registerAdminRoutes(app, simulation, resetAll);
 
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
@@ -128,12 +177,22 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     setScenario: (code, scenario) => simulation.setScenario(code, scenario),
     addRule: (rule) => simulation.addRule(rule),
     requests: (code) => [...simulation.province(code).state.requests],
-    reset: () => simulation.reset(),
+    reset: resetAll,
     close: async () => {
       simulation.dispose();
+      sms.dispose();
       await app.close();
       await stateFile?.close();
     },
+    serviceApiKey,
+    videoBaseUrl: `${url}/video`,
+    smsBaseUrl: `${url}/sms`,
+    setVideoScenario: (scenario) => video.setScenario(scenario),
+    holdRoom: (roomId, holdOpts) => video.hold(roomId, holdOpts?.durationSeconds),
+    missRoom: (roomId) => video.miss(roomId),
+    setSmsScenario: (scenario) => sms.setScenario(scenario),
+    setSmsDelivery: (outcome) => sms.setDeliveryOutcome(outcome),
+    smsMessages: () => sms.all(),
   };
 }
 
@@ -229,7 +288,8 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
   });
 }
 
-function registerAdminRoutes(app: FastifyInstance, simulation: ProvinceSimulation): void {
+/** `reset` forgets everything, the outside services' state included. */
+function registerAdminRoutes(app: FastifyInstance, simulation: ProvinceSimulation, reset: () => void): void {
   app.put<{ Params: CodeParams }>('/_admin/provinces/:code/scenario', async (request) => {
     const { scenario } = parseJsonBody(rawBody(request), z.object({ scenario: scenarioSchema }));
     simulation.setScenario(request.params.code, scenario);
@@ -245,7 +305,7 @@ function registerAdminRoutes(app: FastifyInstance, simulation: ProvinceSimulatio
   app.get<{ Params: CodeParams }>('/_admin/provinces/:code/requests', async (request) => simulation.province(request.params.code).state.requests);
 
   app.delete('/_admin/state', async (_request, reply) => {
-    simulation.reset();
+    reset();
     return reply.code(204).send();
   });
 }
