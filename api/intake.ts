@@ -15,6 +15,7 @@ import { claimIntake, findIntake, type IntakeClaim, type IntakeRecord } from '..
 import { withTransaction } from '../db/transaction.js';
 import type { CaseInput, CaseStage, CaseStatus, MaterialRef } from '../domain/case.js';
 import { findBuiltinItem } from '../domain/builtinItems.js';
+import { canonicalJson } from '../domain/canonicalJson.js';
 import { missingRequiredMaterials, type ItemDefinition } from '../domain/items.js';
 import { mayAct } from '../domain/policy.js';
 import { provinceOf, regionCovers } from '../domain/regions.js';
@@ -50,18 +51,6 @@ export interface IntakeResult {
   stage: CaseStage;
   /** True when the answer repeats an earlier request with the same Idempotency-Key. */
   replayed: boolean;
-}
-
-/** Keys sorted at every level, so the hash does not depend on the order a client wrote them in. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function checkIdempotencyKey(key: string | string[] | undefined): string {
