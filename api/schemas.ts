@@ -244,7 +244,10 @@ const interventionSchema = z.object({
   since: z.string(),
 });
 const decisionSchema = z.object({ outcome: z.enum(['approved', 'rejected']), reasons: z.array(z.string()), at: z.string() });
-const certificateSchema = z.object({ certificateId: z.string(), issuer: z.string(), sha256: z.string(), issuedAt: z.string() });
+const licenceSchema = z
+  .object({ licenceId: z.string(), licenceType: z.string(), issuerCode: z.string(), documentSm3: z.string(), signature: z.string(), signedAt: z.string() })
+  .meta({ description: 'The electronic licence (电子证照): its GB/T 36904 identifier and the issuing authority’s SM2 signature; check it with POST /v1/verify' });
+const certificateSchema = z.object({ certificateId: z.string(), issuer: z.string(), sha256: z.string(), issuedAt: z.string(), licence: licenceSchema.optional() });
 const deliveryStateSchema = z.object({
   method: z.enum(DELIVERY_METHODS),
   status: z.enum(['pending', 'issued', 'mailed', 'confirmed']),

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { generateSm2KeyPair, type Sm2KeyPair } from '../crypto/sm.js';
 import { ConfigError, type Config, type ProvinceEndpoint } from './index.js';
 
 /** The provinces the development simulator plays when PROVINCES is not set. */
@@ -50,9 +51,16 @@ interface DevSecretsFile {
   payloadKeys: { activeKeyId: string; keys: Record<string, string> };
   piiSealKeys: { activeKeyId: string; keys: Record<string, string> };
   provinceSecrets: Record<string, string>;
+  /**
+   * The simulated provinces' issuing authorities' SM2 key pairs (electronic licences). The
+   * simulator plays the provinces, so it gets the private keys (devLicenceKeys); tongban's
+   * secrets carry only the public keys, as they would from real provinces.
+   */
+  licenceKeys: Record<string, Sm2KeyPair>;
 }
 
 const devKeyring = (id: string) => ({ activeKeyId: id, keys: { [id]: randomBytes(32).toString('base64') } });
+const devLicenceKeyPairs = () => Object.fromEntries(DEV_PROVINCES.map((c) => [c, generateSm2KeyPair()]));
 
 function generateDevSecrets(): DevSecretsFile {
   const token = () => randomBytes(32).toString('base64url');
@@ -62,6 +70,7 @@ function generateDevSecrets(): DevSecretsFile {
     payloadKeys: devKeyring('dev-1'),
     piiSealKeys: devKeyring('dev-pii-1'),
     provinceSecrets: Object.fromEntries(DEV_PROVINCES.map((c) => [c, token()])),
+    licenceKeys: devLicenceKeyPairs(),
   };
 }
 
@@ -90,8 +99,12 @@ export function devSecretsFile(dataDir: string): DevSecretsFile {
   }
   const content = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DevSecretsFile>;
   // Files written before a key existed get that key generated and added, nothing else changed.
-  if (!content.piiSealKeys) {
-    writeSecretsFile(file, { ...(content as DevSecretsFile), piiSealKeys: devKeyring('dev-pii-1') });
+  const added: Partial<DevSecretsFile> = {
+    ...(content.piiSealKeys ? {} : { piiSealKeys: devKeyring('dev-pii-1') }),
+    ...(content.licenceKeys ? {} : { licenceKeys: devLicenceKeyPairs() }),
+  };
+  if (Object.keys(added).length > 0) {
+    writeSecretsFile(file, { ...(content as DevSecretsFile), ...added });
     return JSON.parse(fs.readFileSync(file, 'utf8')) as DevSecretsFile;
   }
   return content as DevSecretsFile;
@@ -108,6 +121,19 @@ export function loadSecrets(config: Config): Secrets {
     piiSealKeys: parseKeyring(config.PII_SEAL_KEYS ?? JSON.stringify(dev!.piiSealKeys), 'PII_SEAL_KEYS'),
     provinces:
       config.provinces ??
-      DEV_PROVINCES.map((code) => ({ code, baseUrl: `${simulatorUrl}/provinces/${code}`, secret: dev!.provinceSecrets[code]! })),
+      DEV_PROVINCES.map((code) => ({
+        code,
+        baseUrl: `${simulatorUrl}/provinces/${code}`,
+        secret: dev!.provinceSecrets[code]!,
+        licencePublicKey: dev!.licenceKeys[code]!.publicKey,
+      })),
   };
+}
+
+/**
+ * The development simulator's issuing-authority key pairs (private keys included), for
+ * `npm start` to hand to the simulator it starts when PROVINCES is not set. Never part of Secrets.
+ */
+export function devLicenceKeys(dataDir: string): Record<string, Sm2KeyPair> {
+  return devSecretsFile(dataDir).licenceKeys;
 }

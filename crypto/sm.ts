@@ -81,6 +81,14 @@ function checkedPublicKey(publicKey: string): string {
   return publicKey.toLowerCase();
 }
 
+/**
+ * The public key in lower case, after the checks verification makes (shape, point on the curve);
+ * Sm2Error otherwise. For configuration: a registered key is checked once, at start.
+ */
+export function checkSm2PublicKey(publicKey: string): string {
+  return checkedPublicKey(publicKey);
+}
+
 function checkedUserId(userId: string): string {
   if (Buffer.byteLength(userId, 'utf8') > MAX_USER_ID_BYTES) {
     throw new Sm2Error('userId', `the SM2 user identifier is longer than ${MAX_USER_ID_BYTES} bytes`);

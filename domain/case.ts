@@ -117,6 +117,20 @@ export interface Certificate {
   issuer: string;
   sha256: string;
   issuedAt: string;
+  /** The electronic licence (电子证照), when the province issued one (contracts/province.ts `licenceSchema`). */
+  licence?: ElectronicLicence;
+}
+
+/** A GB/T 36904 licence identifier and the issuing authority's SM2 signature of the document's SM3 digest. */
+export interface ElectronicLicence {
+  licenceId: string;
+  licenceType: string;
+  /** The issuing authority's unified social credit code. */
+  issuerCode: string;
+  documentSm3: string;
+  /** DER hex. */
+  signature: string;
+  signedAt: string;
 }
 
 export interface Decision {

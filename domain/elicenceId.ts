@@ -80,12 +80,21 @@ const USCC_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28] as const;
 const USCC_SHAPE = /^[0-9A-HJ-NP-RTUWXY]{18}$/;
 
+/**
+ * The check character (GB 32100-2015) of the first 17 characters of a unified social credit code;
+ * throws RangeError for anything but 17 characters of the code's alphabet.
+ */
+export function unifiedSocialCreditCheckChar(body: string): string {
+  if (!/^[0-9A-HJ-NP-RTUWXY]{17}$/.test(body)) throw new RangeError('a unified social credit code body is 17 characters of 0-9 and A-Z without I, O, S, V, Z');
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += USCC_ALPHABET.indexOf(body[i]!) * USCC_WEIGHTS[i]!;
+  return USCC_ALPHABET[(31 - (sum % 31)) % 31]!;
+}
+
 /** A unified social credit code (GB 32100-2015): 18 characters whose last is the check character. */
 export function isUnifiedSocialCreditCode(code: string): boolean {
   if (!USCC_SHAPE.test(code)) return false;
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += USCC_ALPHABET.indexOf(code[i]!) * USCC_WEIGHTS[i]!;
-  return USCC_ALPHABET[(31 - (sum % 31)) % 31] === code[17];
+  return unifiedSocialCreditCheckChar(code.slice(0, 17)) === code[17];
 }
 
 export interface LicenceIdParts {

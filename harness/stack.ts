@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config/index.js';
 import { DEV_PROVINCES, type Keyring, type Secrets } from '../config/secrets.js';
+import { generateSm2KeyPair } from '../crypto/sm.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/server.js';
 import { startSystem, type System } from '../worker/system.js';
 import { findFreePort } from '../dev/temporal-server.js';
@@ -59,8 +60,11 @@ export interface StackOptions {
 
 export async function startStack(opts: StackOptions): Promise<TestStack> {
   const provinceSecrets = Object.fromEntries(DEV_PROVINCES.map((code) => [code, randomBytes(24).toString('base64url')]));
+  // The provinces' issuing authorities: the simulator signs licences with the private keys, tongban holds the public ones.
+  const licenceKeys = Object.fromEntries(DEV_PROVINCES.map((code) => [code, generateSm2KeyPair()]));
   const simulator = await startSimulator({
     provinces: DEV_PROVINCES.map((code) => ({ code, secret: provinceSecrets[code]! })),
+    licenceKeys,
     port: 0,
     reviewDelayMs: 200,
     deliveryDelayMs: 200,
@@ -80,7 +84,7 @@ export async function startStack(opts: StackOptions): Promise<TestStack> {
     ...opts.env,
   });
   const secrets = randomSecrets(
-    DEV_PROVINCES.map((code) => ({ code, baseUrl: simulator.baseUrlFor(code), secret: provinceSecrets[code]! })),
+    DEV_PROVINCES.map((code) => ({ code, baseUrl: simulator.baseUrlFor(code), secret: provinceSecrets[code]!, licencePublicKey: licenceKeys[code]!.publicKey })),
     opts.payloadKeys,
   );
   const system = await startSystem({

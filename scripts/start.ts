@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/index.js';
-import { loadSecrets } from '../config/secrets.js';
+import { devLicenceKeys, loadSecrets } from '../config/secrets.js';
 import { migrate } from '../db/migrate.js';
 import { startSimulator } from '../simulator/server.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
@@ -104,6 +104,8 @@ async function main() {
         procedureDelayMs: config.SIMULATOR_PROCEDURE_DELAY_MS,
         // Its provinces' cases and event ids survive a restart of npm start.
         stateFile: path.join(config.DATA_DIR, 'simulator', 'state.json'),
+        // It plays the provinces' issuing authorities: their private keys (tongban's secrets hold the public ones).
+        licenceKeys: devLicenceKeys(config.DATA_DIR),
       });
       stops.push({ name: 'closing the simulator', ms: 5_000, stop: () => simulator.close() });
       simulatorUrl = simulator.url;

@@ -16,6 +16,7 @@ import { connectTemporalClient } from '../../clients/temporal.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import type { Secrets } from '../../config/secrets.js';
 import { signRequest } from '../../crypto/signing.js';
+import { generateSm2KeyPair, type Sm2KeyPair } from '../../crypto/sm.js';
 import { insertCase } from '../../db/cases.js';
 import type { CaseInput, StaffRole } from '../../domain/case.js';
 import { itemDefinitionSchema, type ItemDefinition } from '../../domain/items.js';
@@ -27,9 +28,19 @@ export { wrongCheckDigit };
 
 export const PROVINCE_SECRETS = { '440000': 'gd-test-secret-0123456789', '510000': 'sc-test-secret-0123456789', '330000': 'zj-test-secret-0123456789' } as const;
 
+/** The test provinces' issuing authorities (electronic licences); testSecrets registers only the public keys. */
+export const PROVINCE_LICENCE_KEYS = Object.fromEntries(Object.keys(PROVINCE_SECRETS).map((code) => [code, generateSm2KeyPair()])) as Record<keyof typeof PROVINCE_SECRETS, Sm2KeyPair>;
+
 export function testSecrets(): Secrets {
   return {
-    ...randomSecrets(Object.entries(PROVINCE_SECRETS).map(([code, secret]) => ({ code, baseUrl: `http://127.0.0.1:1/provinces/${code}`, secret }))),
+    ...randomSecrets(
+      Object.entries(PROVINCE_SECRETS).map(([code, secret]) => ({
+        code,
+        baseUrl: `http://127.0.0.1:1/provinces/${code}`,
+        secret,
+        licencePublicKey: PROVINCE_LICENCE_KEYS[code as keyof typeof PROVINCE_SECRETS].publicKey,
+      })),
+    ),
     piiSealKeys: { activeKeyId: 'test-pii-1', keys: new Map([['test-pii-1', randomBytes(32)]]) },
   };
 }
