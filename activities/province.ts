@@ -17,7 +17,10 @@ import {
   createCaseResponseSchema,
   findCaseResponseSchema,
   licenceVerifyResponseSchema,
+  liaisonFileReceiptSchema,
+  liaisonMessageResponseSchema,
   materialReceiptSchema,
+  type LiaisonMessageRequest,
   problemBodySchema,
   submitResponseSchema,
   UNKNOWN_CASE_SLUG,
@@ -249,6 +252,46 @@ export function createProvinceActivities(deps: ProvinceDeps) {
     },
 
     /** Withdraws the case, or reports the decision when the province has already made one (409 already-decided). */
+    /**
+     * Forwards a liaison message to the handling authority's system (工作联络), then each
+     * attachment's bytes (hash-checked there). Idempotent by message: a retry repeats nothing.
+     */
+    async sendLiaisonMessage(args: ProvinceCall & { provinceCaseId: string; message: LiaisonMessageRequest }): Promise<{ receivedAt: string }> {
+      const res = await call(
+        args.provinceCode,
+        { method: 'POST', path: `${casePath(args.provinceCaseId)}/messages`, timeoutMs, idempotencyKey: args.idempotencyKey, json: args.message },
+        liaisonMessageResponseSchema,
+      );
+      return { receivedAt: res.receivedAt };
+    },
+
+    async uploadLiaisonFile(args: ProvinceCall & { provinceCaseId: string; messageId: string; position: number; sha256: string; contentType: string }): Promise<{ sha256: string; size: number }> {
+      let bytes: Buffer;
+      try {
+        bytes = await deps.store.read(args.sha256);
+      } catch (e) {
+        if (e instanceof MaterialNotFoundError) throw ApplicationFailure.nonRetryable(e.message, 'MaterialMissing');
+        throw e;
+      }
+      const res = await call(
+        args.provinceCode,
+        {
+          method: 'PUT',
+          path: `${casePath(args.provinceCaseId)}/messages/${args.messageId}/files/${args.position}`,
+          timeoutMs,
+          idempotencyKey: args.idempotencyKey,
+          bytes,
+          contentType: args.contentType,
+          headers: { 'x-content-sha256': args.sha256 },
+        },
+        liaisonFileReceiptSchema,
+      );
+      if (res.sha256 !== args.sha256.toLowerCase()) {
+        throw ApplicationFailure.nonRetryable(`province ${args.provinceCode} received attachment ${args.position} of message ${args.messageId} with sha256 ${res.sha256}`, PROVINCE_RESPONSE_INVALID);
+      }
+      return { sha256: res.sha256, size: res.size };
+    },
+
     async withdrawProvinceCase(args: ProvinceCall & { provinceCaseId: string; reason: string }): Promise<WithdrawalResult> {
       return call(
         args.provinceCode,

@@ -5,8 +5,8 @@
 import type { Pool } from 'pg';
 
 /**
- * Deletes up to `limit` files uploaded before `cutoff` that no case_materials or case_supplements
- * row references, and
+ * Deletes up to `limit` files uploaded before `cutoff` that no case_materials, case_supplements or
+ * case_message_files row references, and
  * returns their hashes. One statement: the NOT EXISTS guard is evaluated together with the delete,
  * and `FOR UPDATE SKIP LOCKED` passes over a row that an intake is attaching right now (its
  * foreign-key check holds a KEY SHARE lock on the files row until it commits); if the intake comes
@@ -20,11 +20,13 @@ export async function deleteUnattachedFiles(pool: Pool, cutoff: Date, limit: num
                WHERE c.created_at < $1
                  AND NOT EXISTS (SELECT 1 FROM case_materials m WHERE m.file_id = c.file_id)
                  AND NOT EXISTS (SELECT 1 FROM case_supplements s WHERE s.file_id = c.file_id)
+                 AND NOT EXISTS (SELECT 1 FROM case_message_files x WHERE x.file_id = c.file_id)
                ORDER BY c.created_at
                LIMIT $2
                  FOR UPDATE SKIP LOCKED)
         AND NOT EXISTS (SELECT 1 FROM case_materials m WHERE m.file_id = f.file_id)
         AND NOT EXISTS (SELECT 1 FROM case_supplements s WHERE s.file_id = f.file_id)
+        AND NOT EXISTS (SELECT 1 FROM case_message_files x WHERE x.file_id = f.file_id)
       RETURNING f.file_id, f.sha256`,
     [cutoff, limit],
   );
