@@ -1,8 +1,12 @@
 // Housekeeping activities that run on the case queue (next to the database), started by Temporal
-// Schedules rather than by cases: today the sweep of uploaded files that no case ever referenced
-// (workflows/maintenance/sweepUnattachedFiles.ts; the schedule is created in worker/system.ts).
+// Schedules rather than by cases (workflows/maintenance/; the schedules are created in
+// worker/system.ts): the sweep of uploaded files that no case ever referenced, and the escalation
+// of evaluation follow-ups left open past their due date.
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
+import { writeAudit } from '../db/audit.js';
+import { escalateOverdueFollowUps } from '../db/evaluations.js';
+import { withTransaction } from '../db/transaction.js';
 import { deleteUnattachedFiles, unreferencedHashes } from '../db/unattachedFiles.js';
 
 import type { MaterialsStore } from '../materials/store.js';
@@ -29,6 +33,24 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
      * never removed while a row still points to it; a row re-uploaded meanwhile rewrites the blob,
      * which makes it too new to remove. Safe to retry: what is gone stays gone.
      */
+    /**
+     * Escalates each open follow-up of a 差评 past its due date (before `today`) to the supervisors of
+     * its province, once, with an audit entry. Safe to retry: an escalated follow-up is not again.
+     */
+    async escalateOverdueFollowUps(args: { today: string }): Promise<{ escalated: number }> {
+      return withTransaction(deps.pool, async (client) => {
+        const escalated = await escalateOverdueFollowUps(client, args.today);
+        for (const e of escalated) {
+          await writeAudit(client, {
+            actor: 'system', role: 'system', region: e.escalatedTo, action: 'followUp.escalated', caseId: e.caseId,
+            reason: `the follow-up owned by ${e.region} was due ${e.dueDate} and is still open`,
+            detail: { from: e.region, to: e.escalatedTo, dueDate: e.dueDate },
+          });
+        }
+        return { escalated: escalated.length };
+      });
+    },
+
     async sweepUnattachedFiles(args: { cutoff: string }): Promise<SweepResult> {
       const cutoff = new Date(args.cutoff);
       if (Number.isNaN(cutoff.getTime())) throw new Error(`sweepUnattachedFiles: cutoff ${args.cutoff} is not a date`);

@@ -22,10 +22,14 @@ import { calendarRoutes } from './routes/calendar.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { caseRoutes } from './routes/cases.js';
 import { codecRoutes } from './routes/codec.js';
+import { evaluationPublicRoutes, evaluationRoutes } from './routes/evaluation.js';
 import { fileRoutes } from './routes/files.js';
+import { handoffRoutes } from './routes/handoffs.js';
 import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
+import { liaisonRoutes } from './routes/liaison.js';
 import { progressRoutes } from './routes/progress.js';
+import { verifyRoutes } from './routes/verify.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -110,15 +114,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(callbackRoutes, { prefix: '/v1', signalTimeoutMs: deps.signalTimeoutMs ?? 10_000 });
   // Its own scope: the Web UI's CORS preflight carries no token.
   await app.register(codecRoutes, { prefix: '/v1/codec' });
-  // The applicant's own routes: no login.
+  // The public's own routes (the applicant's progress, licence verification): no login.
   await app.register(progressRoutes, { prefix: '/v1' });
+  await app.register(verifyRoutes, { prefix: '/v1' });
+  await app.register(evaluationPublicRoutes, { prefix: '/v1' });
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(secrets.jwtSecret, config.TOKEN_MAX_AGE_SECONDS));
       await v1.register(fileRoutes);
       await v1.register(itemRoutes);
       await v1.register(calendarRoutes);
+      await v1.register(liaisonRoutes);
+      await v1.register(evaluationRoutes);
       await v1.register(caseRoutes, { updateTimeoutMs: deps.updateTimeoutMs ?? 15_000, startTimeoutMs: deps.startTimeoutMs ?? 10_000 });
+      await v1.register(handoffRoutes);
     },
     { prefix: '/v1' },
   );

@@ -1,6 +1,8 @@
 // The environment, parsed once with zod. A wrong value stops the process with the variable's
 // name and what is wrong with it; nothing reads process.env anywhere else.
 import { z } from 'zod';
+import { Sm2Error, checkSm2PublicKey } from '../crypto/sm.js';
+import { parseOfficeHours } from '../domain/officeHours.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -12,6 +14,22 @@ const provinceSchema = z.object({
   name: z.string().optional(),
   baseUrl: z.string().url(),
   secret: z.string().min(16, 'at least 16 characters'),
+  /**
+   * The public key of the province's issuing authority for electronic licences (SM2, the
+   * uncompressed point 04 ‖ x ‖ y in 130 hex digits); the private key stays with the province.
+   * Without it, that province's licences are answered as not verifiable (POST /v1/verify).
+   */
+  licencePublicKey: z
+    .string()
+    .transform((key, ctx) => {
+      try {
+        return checkSm2PublicKey(key);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Sm2Error ? e.message : 'is not an SM2 public key', input: key });
+        return z.NEVER;
+      }
+    })
+    .optional(),
 });
 
 const envSchema = z.object({
@@ -52,7 +70,7 @@ const envSchema = z.object({
   TOKEN_MAX_AGE_SECONDS: intFromEnv(12 * 3600, 60),
   /** When set, /metrics is served only on this port (0: any free port); when unset, it needs a supervisor or manager token. */
   METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
-  /** JSON [{"code": "510000", "baseUrl": "https://…", "secret": "…"}]; defaults to the simulator. */
+  /** JSON [{"code": "510000", "baseUrl": "https://…", "secret": "…", "licencePublicKey"?: "04…"}]; defaults to the simulator. */
   PROVINCES: z.string().optional(),
 
   /** Browser origins allowed to call the payload codec (the Temporal Web UI). */
@@ -79,6 +97,24 @@ const envSchema = z.object({
   SLA_WARN_DAYS_LEFT: intFromEnv(2, 0),
   /** … or this share of it used (0..1). */
   SLA_WARN_USED_RATIO: z.coerce.number().min(0).max(1).default(0.8),
+  /** A liaison message not acknowledged within this many office hours is overdue (a stuck-case reason). */
+  LIAISON_REPLY_HOURS: intFromEnv(8, 1),
+  /** The offices' daily hours, China time, on working days (domain/officeHours.ts). */
+  OFFICE_HOURS: z
+    .string()
+    .default('09:00-17:00')
+    .refine((v) => {
+      try {
+        parseOfficeHours(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be HH:MM-HH:MM with the closing after the opening, e.g. 09:00-17:00'),
+  /** Working days a supervisor has to close the follow-up (回访, 整改) of a 差评; local rules differ. */
+  EVALUATION_FOLLOW_UP_DAYS: intFromEnv(5, 1),
+  /** How often the sweep escalating overdue follow-ups runs. */
+  FOLLOW_UP_SWEEP_INTERVAL_MINUTES: intFromEnv(60, 1),
   /** Requests per minute per client address on the public routes (progress lookup, verification). */
   PUBLIC_RATE_LIMIT_PER_MINUTE: intFromEnv(30, 1),
   /**

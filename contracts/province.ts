@@ -6,6 +6,7 @@
 // fake province cannot drift apart. Pure: no I/O, so workflow code may `import type` from it.
 import { z } from 'zod';
 import { CHANNELS, PROVINCE_EVENT_TYPES, type ProvinceEventType } from '../domain/case.js';
+import { LICENCE_ID_MESSAGES, isUnifiedSocialCreditCode, parseLicenceId } from '../domain/elicenceId.js';
 import { DELIVERY_METHODS } from '../domain/items.js';
 import { controlCharProblem } from '../domain/text.js';
 
@@ -246,13 +247,113 @@ export type LicenceVerifyResponse = z.infer<typeof licenceVerifyResponseSchema>;
 export const PROCEDURE_KINDS = ['hearing', 'tender', 'auction', 'testing', 'inspection', 'quarantine', 'appraisal', 'expert_review'] as const;
 export type ProcedureKind = (typeof PROCEDURE_KINDS)[number];
 
+/** Lower-case hex SM3 digest (GB/T 32905; upper case is accepted and normalised). */
+export const sm3Schema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be a hex SM3 digest (64 hex digits)')
+  .transform((hex) => hex.toLowerCase());
+
+/** An electronic licence identifier (GB/T 36904) with its check character (domain/elicenceId.ts). */
+export const licenceIdSchema = z
+  .string()
+  .max(200, 'must have at most 200 characters')
+  .check(
+    z.superRefine((value, ctx) => {
+      const parsed = parseLicenceId(value);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: LICENCE_ID_MESSAGES[parsed.problem], input: value });
+    }),
+  );
+
+/** A licence type code (证照类型代码): a credit code and a three-digit sequence (domain/elicenceId.ts). */
+const LICENCE_TYPE_SHAPE = /^[0-9A-HJ-NP-RTUWXY]{18}\d{3}$/;
+
+/**
+ * The electronic licence (电子证照) of an electronic result: its GB/T 36904 identifier, and the
+ * issuing authority's SM2 signature (GB/T 32918.2, default user id, DER hex) of the 32 bytes of
+ * the document's SM3 digest. Signing the digest, not the document, lets anyone holding the
+ * authority's public key check a licence record without its document, and a document by its
+ * digest (docs/province-protocol.md, `case.approved`).
+ */
+export const licenceSchema = z
+  .object({
+    licenceId: licenceIdSchema,
+    licenceType: z.string().regex(LICENCE_TYPE_SHAPE, 'must be a licence type code: a credit code followed by three digits (21 characters)'),
+    issuerCode: z.string().refine(isUnifiedSocialCreditCode, 'must be the issuing authority’s 18-character unified social credit code (GB 32100)'),
+    documentSm3: sm3Schema,
+    signature: z
+      .string()
+      .regex(/^(?:[0-9a-fA-F]{2}){8,72}$/, 'must be a DER-encoded SM2 signature in hex')
+      .transform((hex) => hex.toLowerCase()),
+    signedAt: isoInstantSchema,
+  })
+  .superRefine((licence, ctx) => {
+    // The identifier names the licence type and the issuer; the fields must say the same (a field
+    // that is itself invalid is reported once, above).
+    const parsed = parseLicenceId(licence.licenceId);
+    if (!parsed.ok) return;
+    if (LICENCE_TYPE_SHAPE.test(licence.licenceType) && parsed.id.licenceType !== licence.licenceType) {
+      ctx.addIssue({ code: 'custom', path: ['licenceType'], message: 'does not match the licence type in licenceId' });
+    }
+    if (isUnifiedSocialCreditCode(licence.issuerCode) && parsed.id.issuer !== licence.issuerCode) {
+      ctx.addIssue({ code: 'custom', path: ['issuerCode'], message: 'does not match the issuer in licenceId' });
+    }
+  });
+export type LicenceData = z.infer<typeof licenceSchema>;
+
 export const certificateSchema = z.object({
   certificateId: text(128),
   issuer: text(200),
   sha256: sha256Schema,
   issuedAt: isoInstantSchema,
+  /** With an electronic licence: its identifier and the issuing authority's signature. */
+  licence: licenceSchema.optional(),
 });
 export type CertificateData = z.infer<typeof certificateSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Work liaison (工作联络) between the receiving window and the handling authority's own system.
+
+export const LIAISON_BODY_MAX = 5000;
+export const LIAISON_MAX_FILES = 10;
+
+/** `POST /cases/{provinceCaseId}/messages`: a message to the handling authority (idempotent by its key). */
+export const liaisonMessageRequestSchema = z.object({
+  messageId: z.uuid(),
+  body: text(LIAISON_BODY_MAX),
+  sentAt: isoInstantSchema,
+  /** The province's message this one answers (its messageId from the callback), when it is a reply. */
+  inReplyTo: z.uuid().optional(),
+  /** Each attachment follows as `PUT /cases/{provinceCaseId}/messages/{messageId}/files/{position}`. */
+  files: z.array(z.object({ position: z.number().int().min(0), sha256: sha256Schema, size: z.number().int().min(0), contentType: text(100) })).max(LIAISON_MAX_FILES),
+});
+export type LiaisonMessageRequest = z.infer<typeof liaisonMessageRequestSchema>;
+export const liaisonMessageResponseSchema = z.object({ messageId: z.uuid(), receivedAt: isoInstantSchema });
+
+/** `201`/`200` to `PUT /cases/{provinceCaseId}/messages/{messageId}/files/{position}` (hash checked). */
+export const liaisonFileReceiptSchema = z.object({ messageId: z.uuid(), position: z.number().int().min(0), sha256: sha256Schema, size: z.number().int().min(0), receivedAt: isoInstantSchema });
+
+/**
+ * `POST {callbackUrl}/liaison` (signed like every callback): the authority writes to the window
+ * (`liaison.message`, a reply names the message it answers, which acknowledges it) or
+ * acknowledges a message it read (`liaison.acknowledged`). Never part of the status poll.
+ */
+export const liaisonEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    eventId: eventIdSchema,
+    caseId: z.uuid(),
+    type: z.literal('liaison.message'),
+    at: isoInstantSchema,
+    data: z.object({ messageId: z.uuid(), body: text(LIAISON_BODY_MAX), inReplyTo: z.uuid().optional(), author: text(200).optional() }),
+  }),
+  z.object({
+    eventId: eventIdSchema,
+    caseId: z.uuid(),
+    type: z.literal('liaison.acknowledged'),
+    at: isoInstantSchema,
+    data: z.object({ messageId: z.uuid(), by: text(200).optional() }),
+  }),
+]).meta({ id: 'LiaisonEvent', description: 'A liaison message from the handling authority, or its acknowledgement of one (docs/province-protocol.md)' });
+export type LiaisonEvent = z.infer<typeof liaisonEventSchema>;
 
 /** The `data` of each event type. Unknown fields are stripped: nothing unvetted reaches a case. */
 export const eventDataSchemas = {

@@ -4,20 +4,27 @@
 // applyCaseEvent is the write of cases started before the projection carried only changes (the
 // whole state each time); applyCaseEventChanges is the current one, which also follows the
 // workflow's current run after a reset (db/migrations/003_projection_runs.sql).
+//
+// Each event row inserted also appends the hand-offs it records to the case's ledger, in the same
+// transaction (db/handoffs.ts); a repeated write inserts no row and so appends nothing.
 import type { CaseEvent, CaseState, Intervention } from '../domain/case.js';
 import type { CaseRowChanges, ProjectionWriteResult } from '../domain/projection.js';
 import type { Queryable } from './cases.js';
+import { recordLicence } from './elicences.js';
+import { appendEventHandoffs } from './handoffs.js';
 
 /**
  * Records one state change: the event row (once per (case, seq)) and the case row, which only
  * moves forward, so a retried or late activity never overwrites a newer state.
  */
 export async function applyCaseEvent(db: Queryable, event: CaseEvent, state: CaseState): Promise<void> {
-  await db.query(
+  const inserted = await db.query(
     `INSERT INTO case_events (case_id, seq, type, stage, status, actor, at, data)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (case_id, seq) DO NOTHING`,
     [state.caseId, event.seq, event.type, event.stage, event.status, event.actor, event.at, JSON.stringify(event.data)],
   );
+  // The hand-off ledger, as in applyCaseEventChanges; this write carries no run id (source_run_id NULL).
+  if (inserted.rowCount === 1) await appendEventHandoffs(db, state.caseId, event, null);
   await db.query(
     `UPDATE cases SET stage = $2, status = $3, needs_intervention = $4, intervention = $5, decision = $6,
        delivery = $7, province_case_id = $8, updated_at = $9, last_seq = $10,
@@ -68,11 +75,16 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
     await db.query(`UPDATE case_materials SET transferred_at = NULL WHERE case_id = $1 AND transferred_at >= $2`, [caseId, event.at]);
     await db.query(`UPDATE cases SET last_seq = $2 WHERE case_id = $1`, [caseId, event.seq - 1]);
   }
-  await db.query(
+  const inserted = await db.query(
     `INSERT INTO case_events (case_id, seq, type, stage, status, actor, at, data)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (case_id, seq) DO NOTHING`,
     [caseId, event.seq, event.type, event.stage, event.status, event.actor, event.at, JSON.stringify(event.data)],
   );
+  // The hand-off ledger (db/handoffs.ts): only when this write inserted the event row, so a retry
+  // appends nothing. A reset above deletes event rows but never ledger entries: the superseded
+  // run's entries stay (their source_run_id names it) and the new run's entries follow them, so
+  // the chain stays append-only and verifiable.
+  if (inserted.rowCount === 1) await appendEventHandoffs(db, caseId, event, runId);
   const sets = ['stage = $2', 'status = $3', 'updated_at = $4', 'last_seq = $5', 'run_id = $6', `closed_at = CASE WHEN $3 NOT IN ('active', 'awaiting_supplement') THEN $4::timestamptz ELSE NULL END`];
   const params: unknown[] = [caseId, event.stage, event.status, event.at, event.seq, runId];
   const set = (column: string, value: unknown) => {
@@ -104,6 +116,8 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
     );
   }
   if (event.type === 'correction.supplemented') await recordSupplement(db, caseId, event);
+  // An electronic result's licence, for the public verification (db/elicences.ts).
+  if (event.type === 'delivery.issued') await recordLicence(db, caseId, event);
   return 'written';
 }
 

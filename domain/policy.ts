@@ -31,6 +31,8 @@ export const CASE_POLICY = {
   'case.extend': { roles: ['approver'], side: 'handling', what: 'ask to extend the time limit (art. 42)', hidesCase: true },
   'case.decideExtension': { roles: ['supervisor'], side: 'handling', what: 'approve or refuse an extension of the time limit', hidesCase: true },
   'case.review': { roles: ['approver'], side: 'handling', what: 'review a case', hidesCase: true },
+  'case.message': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'write to or acknowledge the other office (工作联络)', hidesCase: true },
+  'case.evaluate': { roles: ['clerk', 'supervisor'], side: 'receiving', what: "record the applicant's evaluation (好差评)", hidesCase: true },
   'case.retry': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'retry a stuck step', hidesCase: true },
   'payload.decode': { roles: ['supervisor', 'approver'], side: 'either', what: "decode a case's Temporal payloads", hidesCase: true },
   'payload.encode': { roles: ['supervisor', 'approver'], side: 'either', what: "encode a case's Temporal payloads", hidesCase: true },

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { parseKeyring } from '../config/secrets.js';
 import { migrate } from '../db/migrate.js';
 import type { CaseState } from '../domain/case.js';
-import { SEARCH_ATTRIBUTES, caseWorkflowId, getStateQuery, supplementUpdate, type SupplementItem } from '../workflows/messages.js';
+import { CASE_TASK_QUEUE, SEARCH_ATTRIBUTES, caseWorkflowId, liaisonWorkflowId, getStateQuery, supplementUpdate, type SupplementItem } from '../workflows/messages.js';
 import { startTemporalDevServer } from '../dev/temporal-server.js';
 import { resolveTemporalCli } from '../dev/temporal-cli.js';
 import { createDatabase } from '../harness/database.js';
@@ -31,8 +31,18 @@ interface Recording {
   /** Before submission (e.g. a province scenario). */
   setup?: (stack: TestStack) => void;
   submit: SubmitOptions;
-  /** Drives the case after submission (staff actions, simulator switches); resolves when it should end. */
-  drive?: (stack: TestStack, caseId: string, clerk: string) => Promise<void>;
+  /**
+   * Drives the case after submission (staff actions, simulator switches); resolves when it should
+   * end, with other workflows it started whose histories are recorded too.
+   */
+  drive?: (stack: TestStack, caseId: string, clerk: string) => Promise<void | OtherWorkflow[]>;
+}
+
+/** Another workflow a recording started (e.g. a liaison message's forwarding), recorded beside the case. */
+interface OtherWorkflow {
+  name: string;
+  branches: string[];
+  workflowId: string;
 }
 
 const stateOf = (stack: TestStack, caseId: string) => stack.client.workflow.getHandle(caseWorkflowId(caseId)).query(getStateQuery);
@@ -76,8 +86,16 @@ const QUICK: Recording[] = [
     submit: { applicantName: '历史重试', handlingRegion: '330000' },
     drive: async (stack, caseId, clerk) => {
       await waitFor(stack, caseId, 'intervention', (s) => s.needsIntervention !== null);
+      // A liaison message written while the authority does not have the case yet: its forwarding waits for it.
+      const file = await uploadFile(stack.apiUrl, clerk, samplePdf('联络附件'));
+      const message = await postJson<{ messageId: string }>(`${stack.apiUrl}/v1/cases/${caseId}/messages`, clerk, { to: 'handling', body: '省级系统恢复后请优先审查。', fileIds: [file.body.fileId] });
+      expectStatus(message, 201, 'liaison message');
+      await new Promise((r) => setTimeout(r, 2000));
       stack.simulator.setScenario('330000', 'approve');
       expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/retry`, clerk, { reason: '省里系统已恢复' }), 200, 'retry');
+      const workflowId = liaisonWorkflowId(message.body.messageId);
+      await stack.client.workflow.getHandle(workflowId).result();
+      return [{ name: 'liaison-forwarded-after-transfer', branches: ['liaison-forward', 'liaison-waits-for-province-case'], workflowId }];
     },
   },
   {
@@ -206,20 +224,35 @@ async function main() {
         stack.simulator.addRule({ match: { applicantName: '历史超期' }, scenario: 'lost-callback' });
         stack.simulator.setScenario('330000', 'down');
         const clerk = await stack.token('clerk', '440100');
+        const save = (name: string, workflowId: string, branches: string[], outcome: string) => {
+          // The CLI's JSON is the format every Temporal SDK's replayer reads.
+          const json = execFileSync(cli.path, ['workflow', 'show', '--address', temporal.address, '--workflow-id', workflowId, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 }).toString();
+          const events = (JSON.parse(json) as { events: unknown[] }).events.length;
+          const file = `case-${name}-${fingerprint.slice(0, 12)}.json`;
+          fs.writeFileSync(path.join(DIR, file), json.endsWith('\n') ? json : `${json}\n`);
+          recorded.push({ file, branches, workflowSource: fingerprint, patches, outcome, recordedAt: new Date().toISOString() });
+          console.log(`recorded ${file} (${events} events, ${outcome})`);
+        };
         for (const rec of recordings) {
           rec.setup?.(stack);
           const sub = await submitCase(stack.apiUrl, clerk, rec.submit);
           if (sub.status !== 201) throw new Error(`${rec.name}: submit failed: ${sub.status} ${JSON.stringify(sub.body)}`);
           const handle = stack.client.workflow.getHandle(caseWorkflowId(sub.body.caseId));
-          await rec.drive?.(stack, sub.body.caseId, clerk);
+          const others = (await rec.drive?.(stack, sub.body.caseId, clerk)) ?? [];
           const final = (await handle.result()) as CaseState;
-          // The CLI's JSON is the format every Temporal SDK's replayer reads.
-          const json = execFileSync(cli.path, ['workflow', 'show', '--address', temporal.address, '--workflow-id', handle.workflowId, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 }).toString();
-          const events = (JSON.parse(json) as { events: unknown[] }).events.length;
-          const file = `case-${rec.name}-${fingerprint.slice(0, 12)}.json`;
-          fs.writeFileSync(path.join(DIR, file), json.endsWith('\n') ? json : `${json}\n`);
-          recorded.push({ file, branches: rec.branches, workflowSource: fingerprint, patches, outcome: final.status, recordedAt: new Date().toISOString() });
-          console.log(`recorded ${file} (${events} events, ${final.status})`);
+          save(rec.name, handle.workflowId, rec.branches, final.status);
+          for (const other of others) save(other.name, other.workflowId, other.branches, 'completed');
+        }
+        if (recordings === QUICK) {
+          // The scheduled housekeeping workflows, run once as their schedules would run them.
+          for (const [name, workflowType, args] of [
+            ['maintenance-sweep-unattached-files', 'sweepUnattachedFilesWorkflow', [{ ttlHours: 24 }]],
+            ['maintenance-escalate-follow-ups', 'escalateFollowUpsWorkflow', []],
+          ] as const) {
+            const workflowId = `record-${name}`;
+            await stack.client.workflow.execute(workflowType, { workflowId, taskQueue: CASE_TASK_QUEUE, args: [...args] });
+            save(name, workflowId, [name], 'completed');
+          }
         }
       } finally {
         await stack.stop();

@@ -7,9 +7,13 @@
 //   SIMULATOR_CORRECTION_DELAY_MS  scenarios correction, correction-2: time to each notice, default 1000
 //   SIMULATOR_PROCEDURE_DELAY_MS   scenario procedure: time to its start and again to its end, default 1000
 //   SIMULATOR_STATE_FILE        keep the provinces' state in this file across restarts (default: memory only)
+//   SIMULATOR_LICENCE_KEYS      JSON object {"<code>": "<SM2 private key, 64 hex>"}: the issuing authorities'
+//                               keys for electronic licences (default: new keys each start); the public keys,
+//                               which tongban registers as PROVINCES[].licencePublicKey, are printed at start
 // The outside services (video meetings under /video, SMS under /sms; memory only):
 //   SIMULATOR_SERVICE_API_KEY   their bearer API key, 16–256 printable ASCII (default: random, printed at start)
 //   SIMULATOR_SMS_DELIVERY_DELAY_MS  time from an SMS's acceptance to its delivery report, default 1000
+import { Sm2Error, sm2PublicKeyFromPrivate, type Sm2KeyPair } from '../crypto/sm.js';
 import { startSimulator } from './server.js';
 import { isServiceApiKey } from './serviceHttp.js';
 
@@ -33,6 +37,27 @@ function readSecrets(): Record<string, string> {
     fail('PROVINCE_SECRETS must be a JSON object of non-empty strings, {"<code>": "<secret>"}');
   }
   return parsed as Record<string, string>;
+}
+
+function readLicenceKeys(): Record<string, Sm2KeyPair> | undefined {
+  const raw = process.env.SIMULATOR_LICENCE_KEYS;
+  if (!raw) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    fail('SIMULATOR_LICENCE_KEYS is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) fail('SIMULATOR_LICENCE_KEYS must be a JSON object {"<code>": "<private key hex>"}');
+  const keys: Record<string, Sm2KeyPair> = {};
+  for (const [code, privateKey] of Object.entries(parsed)) {
+    try {
+      keys[code] = { privateKey: String(privateKey), publicKey: sm2PublicKeyFromPrivate(String(privateKey)) };
+    } catch (e) {
+      fail(`SIMULATOR_LICENCE_KEYS.${code}: ${e instanceof Sm2Error ? e.message : 'not an SM2 private key'}`);
+    }
+  }
+  return keys;
 }
 
 function readNumber(name: string, fallback: number): number {
@@ -71,9 +96,10 @@ async function main(): Promise<void> {
     logger: { level: process.env.LOG_LEVEL || 'info' },
     serviceApiKey,
     smsDeliveryDelayMs: readNumber('SIMULATOR_SMS_DELIVERY_DELAY_MS', 1000),
+    licenceKeys: readLicenceKeys(),
   });
   console.log(`province simulator listening on ${simulator.url}`);
-  for (const code of codes) console.log(`  ${code}: ${simulator.baseUrlFor(code)}`);
+  for (const code of codes) console.log(`  ${code}: ${simulator.baseUrlFor(code)}  (licencePublicKey ${simulator.licencePublicKey(code)})`);
   console.log(`  video meetings: ${simulator.videoBaseUrl}`);
   console.log(`  SMS gateway:    ${simulator.smsBaseUrl}`);
   // A development key on a loopback simulator: printed only when it was made up here, so it can be used.

@@ -20,6 +20,7 @@ import type {
   StoredResponse,
   SupplementRevision,
 } from './province.js';
+import type { LiaisonReceived } from './liaison.js';
 import type { Scenario, ScenarioRule } from './scenarios.js';
 
 const VERSION = 1;
@@ -37,6 +38,8 @@ interface CaseSnapshot {
   due: DueStep | null;
   outbox: QueuedCallback[];
   trackingNumber: string | null;
+  /** Absent in files written before work liaison existed. */
+  liaison?: LiaisonReceived[];
 }
 
 interface ProvinceSnapshot {
@@ -71,6 +74,7 @@ export function snapshotOf(simulation: ProvinceSimulation): SimulatorSnapshot {
         due: c.due,
         outbox: c.outbox,
         trackingNumber: c.trackingNumber,
+        liaison: c.liaison,
       })),
       idempotency: [...province.state.idempotency],
     };
@@ -99,6 +103,7 @@ export function restoreInto(provinces: ReadonlyMap<string, Province>, snapshot: 
         due: c.due,
         outbox: c.outbox,
         trackingNumber: c.trackingNumber,
+        liaison: c.liaison ?? [],
       });
     }
     for (const [key, stored] of saved.idempotency) province.state.idempotency.set(key, stored);

@@ -26,7 +26,9 @@ import type { ProvinceEventType } from '../domain/case.js';
 import { ID_NUMBER_MESSAGES, idNumberProblem } from '../domain/idNumber.js';
 import { provinceOf } from '../domain/regions.js';
 import { deliverCallback, type CallbackRetryPolicy } from './callbacks.js';
+import { withLicence } from './elicences.js';
 import { ProblemError } from './problem.js';
+import type { LiaisonCallbackEvent, LiaisonReceived } from './liaison.js';
 import { resolveScenario, type Scenario, type ScenarioRule, type Subject } from './scenarios.js';
 import { Scheduler } from './scheduler.js';
 
@@ -102,7 +104,10 @@ export interface DueStep {
 
 /** A callback waiting to be delivered; the first of a case's queue is the one being tried. */
 export interface QueuedCallback {
-  event: ProvinceCallbackEvent;
+  /** A case event, or (with `path: '/liaison'`) a liaison event. */
+  event: ProvinceCallbackEvent | LiaisonCallbackEvent;
+  /** Appended to the case's callback URL (liaison events go to `<callbackUrl>/liaison`). */
+  path?: string;
   firstAttemptAt: number | null;
   attemptsMade: number;
 }
@@ -122,6 +127,8 @@ export interface SimCase {
   /** Callbacks go out one after another, so they arrive in order unless one is given up. */
   outbox: QueuedCallback[];
   trackingNumber: string | null;
+  /** Liaison messages received from tongban (工作联络), in arrival order. */
+  liaison: LiaisonReceived[];
 }
 
 export interface StoredResponse {
@@ -203,7 +210,7 @@ export interface SimulationOptions {
   deliveryDelayMs: number;
   slowMs: number;
   callbackRetry: CallbackRetryPolicy;
-  onCallbackGivenUp: (event: ProvinceCallbackEvent, url: string) => void;
+  onCallbackGivenUp: (event: ProvinceCallbackEvent | LiaisonCallbackEvent, url: string) => void;
   /** Called after every change worth persisting. */
   onChange: () => void;
 }
@@ -299,6 +306,18 @@ export class ProvinceSimulation {
     return { status: outcome.status, body: outcome.body };
   }
 
+  /** The province's case for a tongban case id; 404 when it has none. */
+  caseByTongbanId(code: string, caseId: string): SimCase {
+    const province = this.province(code);
+    for (const simCase of province.state.cases.values()) if (simCase.request.caseId === caseId) return simCase;
+    throw new ProblemError(404, 'unknown-case', 'Unknown case', `province ${code} has no case for ${caseId}`);
+  }
+
+  /** Persists a change made outside the simulation's own methods (e.g. liaison). */
+  changed(): void {
+    this.options.onChange();
+  }
+
   caseOf(province: Province, provinceCaseId: string): SimCase {
     const found = province.state.cases.get(provinceCaseId);
     if (!found) throw unknownCase(`no case ${provinceCaseId} at province ${province.code}`);
@@ -328,6 +347,7 @@ export class ProvinceSimulation {
       due: null,
       outbox: [],
       trackingNumber: null,
+      liaison: [],
     };
     province.state.cases.set(simCase.provinceCaseId, simCase);
     this.options.onChange();
@@ -529,11 +549,12 @@ export class ProvinceSimulation {
     this.schedule(province, simCase, 'decide', this.options.reviewDelayMs);
   }
 
-  private issueCertificate(province: Province, simCase: SimCase): Record<string, string> {
+  private issueCertificate(province: Province, simCase: SimCase): Record<string, unknown> {
     const certificateId = province.nextCertificateId();
     const issuedAt = new Date().toISOString();
     const document = JSON.stringify({ certificateId, caseId: simCase.request.caseId, itemCode: simCase.request.itemCode, issuedAt });
-    return { certificateId, issuer: `${province.name}政务服务中心`, sha256: sha256Hex(document), issuedAt };
+    // With the province's electronic licence, signed by its issuing authority (simulator/elicences.ts).
+    return withLicence(province, simCase, { certificateId, issuer: `${province.name}政务服务中心`, sha256: sha256Hex(document), issuedAt });
   }
 
   private mail(province: Province, simCase: SimCase): void {
@@ -560,6 +581,19 @@ export class ProvinceSimulation {
     this.pump(province, simCase);
   }
 
+  /**
+   * The authority writes to the window (`liaison.message`) or acknowledges a message it received
+   * (`liaison.acknowledged`): a signed callback to `<callbackUrl>/liaison`, queued after the case's
+   * other callbacks. Never part of the status poll.
+   */
+  emitLiaison(province: Province, simCase: SimCase, type: LiaisonCallbackEvent['type'], data: Record<string, unknown>): LiaisonCallbackEvent {
+    const event: LiaisonCallbackEvent = { eventId: province.nextEventId(), caseId: simCase.request.caseId, type, at: new Date().toISOString(), data };
+    simCase.outbox.push({ event, path: '/liaison', firstAttemptAt: null, attemptsMade: 0 });
+    this.options.onChange();
+    this.pump(province, simCase);
+    return event;
+  }
+
   /** Delivers the case's queued callbacks in order, each retried as the policy says. */
   private pump(province: Province, simCase: SimCase): void {
     if (simCase.outbox.length === 0 || this.pumping.has(simCase)) return;
@@ -572,7 +606,7 @@ export class ProvinceSimulation {
         const item = simCase.outbox[0]!;
         item.firstAttemptAt ??= Date.now();
         const delivered = await deliverCallback(
-          { url, secret: province.secret, body: JSON.stringify(item.event), firstAttemptAt: item.firstAttemptAt, attemptsMade: item.attemptsMade },
+          { url: `${url}${item.path ?? ''}`, secret: province.secret, body: JSON.stringify(item.event), firstAttemptAt: item.firstAttemptAt, attemptsMade: item.attemptsMade },
           this.options.callbackRetry,
           scheduler,
           (attemptsMade) => {
@@ -582,7 +616,7 @@ export class ProvinceSimulation {
         );
         // Disposed (close or reset): the queue stays as it is, persisted for the next start.
         if (scheduler.disposed) return;
-        if (!delivered) this.options.onCallbackGivenUp(item.event, url);
+        if (!delivered) this.options.onCallbackGivenUp(item.event, `${url}${item.path ?? ''}`);
         simCase.outbox.shift();
         this.options.onChange();
       }

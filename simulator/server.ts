@@ -13,6 +13,7 @@ import {
   createCaseRequestSchema,
   findCaseQuerySchema,
   licenceVerifyRequestSchema,
+  liaisonMessageRequestSchema,
   supplementQuerySchema,
   withdrawRequestSchema,
 } from '../contracts/province.js';
@@ -20,9 +21,11 @@ import type { VideoRoom } from '../contracts/video.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sha256Hex, verifyRequest, type SignatureProblem } from '../crypto/signing.js';
 import { PROVINCES } from '../domain/regions.js';
 import { DEFAULT_CALLBACK_RETRY, type CallbackRetryPolicy } from './callbacks.js';
+import { registerElicences, type LicenceKeys } from './elicences.js';
 import { StateFile, restoreInto, snapshotOf } from './persistence.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, parseJsonBody } from './problem.js';
 import { Province, ProvinceSimulation, subjectOfCase, type Outcome, type RecordedRequest } from './province.js';
+import { liaisonMessageData, liaisonWriteSchema, receiveLiaisonFile, receiveLiaisonMessage, type LiaisonCallbackEvent, type LiaisonReceived } from './liaison.js';
 import { scenarioRuleSchema, scenarioSchema, type Scenario, type ScenarioRule, type Subject } from './scenarios.js';
 import { checkApiKey } from './serviceHttp.js';
 import { SmsGateway, registerSmsAdminRoutes, smsRoutes, type SmsDeliveryOutcome, type SmsRecord, type SmsScenario } from './sms.js';
@@ -63,6 +66,11 @@ export interface SimulatorOptions {
   stateFile?: string;
   /** Fastify's logger option, default false. */
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Per province code, its issuing authority's SM2 key pair for electronic licences
+   * (simulator/elicences.ts); a province without one gets a new pair at start (memory only).
+   */
+  licenceKeys?: LicenceKeys;
 
   // The outside services (simulator/video.ts, simulator/sms.ts)
   /** The bearer API key of the video-meeting service and the SMS gateway (16–256 printable ASCII); default random. */
@@ -80,7 +88,15 @@ export interface Simulator {
   requests(code: string): RecordedRequest[];
   /** Forgets everything: the provinces' state and rules, the rooms, the messages, every scenario. */
   reset(): void;
+  /** The public key (04 ‖ x ‖ y hex) of a province's issuing authority: what tongban registers to verify its licences. */
+  licencePublicKey(code: string): string;
   close(): Promise<void>;
+  /** Liaison messages the authority received for a tongban case. */
+  liaisonReceived(code: string, caseId: string): LiaisonReceived[];
+  /** The authority writes to the window (a signed `liaison.message` callback); returns the event. */
+  writeLiaison(code: string, caseId: string, write: { body: string; inReplyTo?: string; author?: string; messageId?: string }): LiaisonCallbackEvent;
+  /** The authority acknowledges a message it received (a signed `liaison.acknowledged` callback). */
+  acknowledgeLiaison(code: string, caseId: string, messageId: string, by?: string): LiaisonCallbackEvent;
 
   // The outside services (simulator/video.ts, simulator/sms.ts)
   /** The bearer API key both services require (`Authorization: Bearer <key>`). */
@@ -164,6 +180,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   };
 
   registerAdminRoutes(app, simulation, resetAll);
+  const elicences = registerElicences(app, simulation, opts.licenceKeys);
+  registerLiaisonAdminRoutes(app, simulation);
 
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
@@ -178,6 +196,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     addRule: (rule) => simulation.addRule(rule),
     requests: (code) => [...simulation.province(code).state.requests],
     reset: resetAll,
+    licencePublicKey: (code) => elicences.publicKey(code),
     close: async () => {
       simulation.dispose();
       sms.dispose();
@@ -193,6 +212,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     setSmsScenario: (scenario) => sms.setScenario(scenario),
     setSmsDelivery: (outcome) => sms.setDeliveryOutcome(outcome),
     smsMessages: () => sms.all(),
+    liaisonReceived: (code, caseId) => [...simulation.caseByTongbanId(code, caseId).liaison],
+    writeLiaison: (code, caseId, write) => simulation.emitLiaison(simulation.province(code), simulation.caseByTongbanId(code, caseId), 'liaison.message', liaisonMessageData(write)),
+    acknowledgeLiaison: (code, caseId, messageId, by) =>
+      simulation.emitLiaison(simulation.province(code), simulation.caseByTongbanId(code, caseId), 'liaison.acknowledged', { messageId, ...(by ? { by } : {}) }),
   };
 }
 
@@ -280,11 +303,55 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
     }));
   });
 
+  // Work liaison (工作联络): the window's messages and their attachments (simulator/liaison.ts).
+  scope.post<{ Params: CaseParams }>('/provinces/:code/cases/:provinceCaseId/messages', async (request, reply) => {
+    const { province, target } = caseTarget(simulation, request.params);
+    return respond(simulation, province, target, reply, () => {
+      const simCase = simulation.caseOf(province, request.params.provinceCaseId);
+      const body = parseJsonBody(rawBody(request), liaisonMessageRequestSchema);
+      return simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => {
+        const outcome = receiveLiaisonMessage(simCase, body);
+        simulation.changed();
+        return outcome;
+      });
+    });
+  });
+
+  scope.put<{ Params: CaseParams & { messageId: string; position: string } }>('/provinces/:code/cases/:provinceCaseId/messages/:messageId/files/:position', async (request, reply) => {
+    const { province, target } = caseTarget(simulation, request.params);
+    return respond(simulation, province, target, reply, () => {
+      const simCase = simulation.caseOf(province, request.params.provinceCaseId);
+      return simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => {
+        const outcome = receiveLiaisonFile(simCase, request.params.messageId, Number(request.params.position), rawBody(request));
+        simulation.changed();
+        return outcome;
+      });
+    });
+  });
+
   scope.post<{ Params: CodeParams }>('/provinces/:code/elicences/verify', async (request, reply) => {
     const province = simulation.province(request.params.code);
     const body = parseJsonBody(rawBody(request), licenceVerifyRequestSchema);
     const target = { subject: { applicantName: body.holderName }, flakyKey: `elicence:${body.holderIdNumber}` };
     return respond(simulation, province, target, reply, (scenario) => simulation.verifyLicence(province, body, scenario));
+  });
+}
+
+/** Liaison controls: what the authority received, and its messages and acknowledgements to the window. */
+function registerLiaisonAdminRoutes(app: FastifyInstance, simulation: ProvinceSimulation): void {
+  type Params = CodeParams & { caseId: string };
+  app.get<{ Params: Params }>('/_admin/provinces/:code/cases/:caseId/liaison', async (request) => simulation.caseByTongbanId(request.params.code, request.params.caseId).liaison);
+  app.post<{ Params: Params }>('/_admin/provinces/:code/cases/:caseId/liaison', async (request, reply) => {
+    const write = parseJsonBody(rawBody(request), liaisonWriteSchema);
+    const province = simulation.province(request.params.code);
+    const simCase = simulation.caseByTongbanId(request.params.code, request.params.caseId);
+    return reply.code(202).send(simulation.emitLiaison(province, simCase, 'liaison.message', liaisonMessageData(write)));
+  });
+  app.post<{ Params: Params & { messageId: string } }>('/_admin/provinces/:code/cases/:caseId/liaison/:messageId/ack', async (request, reply) => {
+    const { by } = parseJsonBody(rawBody(request).length ? rawBody(request) : Buffer.from('{}'), z.object({ by: z.string().max(200).optional() }));
+    const province = simulation.province(request.params.code);
+    const simCase = simulation.caseByTongbanId(request.params.code, request.params.caseId);
+    return reply.code(202).send(simulation.emitLiaison(province, simCase, 'liaison.acknowledged', { messageId: request.params.messageId, ...(by ? { by } : {}) }));
   });
 }
 

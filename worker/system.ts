@@ -11,6 +11,7 @@ import { loggerOptions } from '../config/logger.js';
 import type { Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
 import { createCalendarActivities, createMaintenanceActivities, createProjectionActivities, createProvinceActivities, type ProvinceActivities } from '../activities/index.js';
+import { createLiaisonActivities } from '../activities/liaison.js';
 import { shippedCalendar } from '../calendar/load.js';
 import { CALENDAR_RUNWAY_WARN_DAYS, dateInChina, type WorkingCalendar } from '../domain/calendar.js';
 import { createPool } from '../clients/postgres.js';
@@ -103,6 +104,7 @@ export function buildActivities(
       ? {
           ...createProjectionActivities({ pool, pii: { keyring: secrets.piiSealKeys, hashKey: secrets.piiHashKey } }),
           ...createMaintenanceActivities({ pool, store }),
+          ...createLiaisonActivities({ pool }),
           // The working-day calendar, read once here; a malformed data file stops the start (calendar/load.ts).
           ...createCalendarActivities(calendar, { warnDaysLeft: config.SLA_WARN_DAYS_LEFT, warnUsedRatio: config.SLA_WARN_USED_RATIO }),
         }
@@ -114,25 +116,27 @@ export function buildActivities(
 /** The Temporal Schedule of the unattached-files sweep (workflows/maintenance/sweepUnattachedFiles.ts). */
 export const SWEEP_UNATTACHED_FILES_SCHEDULE_ID = 'tongban-sweep-unattached-files';
 
+/** The Temporal Schedule of the escalation of overdue follow-ups (workflows/maintenance/escalateFollowUps.ts). */
+export const ESCALATE_FOLLOW_UPS_SCHEDULE_ID = 'tongban-escalate-follow-ups';
+
 /**
- * Creates the sweep's schedule, or brings an existing one to the configured interval and TTL.
- * Idempotent: every process that serves the case queue calls it when it starts.
+ * Creates the housekeeping schedules, or brings existing ones to the configured intervals and
+ * inputs. Idempotent: every process that serves the case queue calls it when it starts.
  */
 export async function ensureSweepSchedule(client: Client, config: Config): Promise<void> {
-  const spec: ScheduleSpec = { intervals: [{ every: `${config.FILE_SWEEP_INTERVAL_MINUTES} minutes` }] };
   const input: SweepUnattachedFilesInput = { ttlHours: config.UNATTACHED_FILE_TTL_HOURS };
-  const action: ScheduleOptionsAction = {
-    type: 'startWorkflow',
-    workflowType: 'sweepUnattachedFilesWorkflow',
-    workflowId: SWEEP_UNATTACHED_FILES_SCHEDULE_ID,
-    taskQueue: CASE_TASK_QUEUE,
-    args: [input],
-  };
+  await ensureSchedule(client, SWEEP_UNATTACHED_FILES_SCHEDULE_ID, config.FILE_SWEEP_INTERVAL_MINUTES, 'sweepUnattachedFilesWorkflow', [input]);
+  await ensureSchedule(client, ESCALATE_FOLLOW_UPS_SCHEDULE_ID, config.FOLLOW_UP_SWEEP_INTERVAL_MINUTES, 'escalateFollowUpsWorkflow', []);
+}
+
+async function ensureSchedule(client: Client, scheduleId: string, everyMinutes: number, workflowType: string, args: unknown[]): Promise<void> {
+  const spec: ScheduleSpec = { intervals: [{ every: `${everyMinutes} minutes` }] };
+  const action: ScheduleOptionsAction = { type: 'startWorkflow', workflowType, workflowId: scheduleId, taskQueue: CASE_TASK_QUEUE, args };
   try {
-    await client.schedule.create({ scheduleId: SWEEP_UNATTACHED_FILES_SCHEDULE_ID, spec, action, policies: { overlap: 'SKIP' } });
+    await client.schedule.create({ scheduleId, spec, action, policies: { overlap: 'SKIP' } });
   } catch (e) {
     if (!(e instanceof ScheduleAlreadyRunning)) throw e;
-    const handle = client.schedule.getHandle(SWEEP_UNATTACHED_FILES_SCHEDULE_ID);
+    const handle = client.schedule.getHandle(scheduleId);
     try {
       await handle.update((previous) => ({ ...previous, spec, action }));
     } catch (updateError) {
@@ -140,7 +144,7 @@ export async function ensureSweepSchedule(client: Client, config: Config): Promi
       // longer holds, e.g. another test stack's): the schedule holds no case data, so replace it.
       if (!(updateError instanceof Error) || !/authenticate|unknown encryption key/i.test(updateError.message)) throw updateError;
       await handle.delete();
-      await client.schedule.create({ scheduleId: SWEEP_UNATTACHED_FILES_SCHEDULE_ID, spec, action, policies: { overlap: 'SKIP' } });
+      await client.schedule.create({ scheduleId, spec, action, policies: { overlap: 'SKIP' } });
     }
   }
 }

@@ -1,5 +1,6 @@
 // The contract between api, worker and workflow: ids, task queues, and message definitions.
 // Imported by workflow code, so it stays free of I/O.
+import type { LiaisonMessageRequest } from '../contracts/province.js';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CaseState, ProvinceEvent } from '../domain/case.js';
@@ -114,3 +115,22 @@ export const RECEIVING_REGION_KEY = defineSearchAttributeKey('ReceivingRegion', 
 export const NEEDS_INTERVENTION_KEY = defineSearchAttributeKey('NeedsIntervention', SearchAttributeType.BOOL);
 export const SLA_STATE_KEY = defineSearchAttributeKey('SlaState', SearchAttributeType.KEYWORD);
 export const DUE_DATE_KEY = defineSearchAttributeKey('DueDate', SearchAttributeType.DATETIME);
+
+// ---------------------------------------------------------------------------------------------
+// Forwarding a liaison message to the handling authority's system (workflows/liaison/).
+
+export interface ForwardLiaisonInput {
+  caseId: string;
+  provinceCode: string;
+  message: LiaisonMessageRequest;
+  /** The stored files behind message.files, by position. */
+  files: { position: number; sha256: string; contentType: string }[];
+  /** Province call timings, and how long to wait before looking again for the province's case (doubling up to an hour). */
+  timing: { callTimeoutMs: number; retryInitialIntervalMs: number; retryMaximumIntervalMs: number; firstLookMs: number };
+}
+
+/** One forwarding workflow per message: a second start of the same message starts nothing. */
+export function liaisonWorkflowId(messageId: string): string {
+  return `liaison:${messageId}`;
+}
+

@@ -9,7 +9,8 @@ import { PROVINCE_EVENT_TYPES } from '../../domain/case.js';
 import { checkSignature, findProvince, receiveProvinceEvent } from '../callbacks.js';
 import type { CallbackOutcome } from '../metrics.js';
 import { problem, problems } from '../problem.js';
-import { callbackAckSchema, provinceCallbackParams, provinceEventSchema } from '../../contracts/province.js';
+import { callbackAckSchema, liaisonEventSchema, provinceCallbackParams, provinceEventSchema } from '../../contracts/province.js';
+import { receiveLiaisonEvent } from '../liaison.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -75,6 +76,27 @@ export const callbackRoutes: FastifyPluginAsyncZod<CallbackRouteOptions> = async
       if (result === 'duplicate') return reply.code(200).send({ accepted: true, duplicate: true });
       if (result === 'closed') return reply.code(200).send({ accepted: true, caseClosed: true });
       return reply.code(202).send({ accepted: true });
+    },
+  );
+  app.post(
+    '/province-callbacks/:regionCode/liaison',
+    {
+      preValidation: async (request) => {
+        const { regionCode } = request.params as { regionCode: string };
+        checkSignature(findProvince(app.secrets.provinces, regionCode), { url: request.url, rawBody: request.rawBody ?? '', headers: request.headers });
+      },
+      schema: {
+        tags: ['province callbacks'],
+        summary: 'A liaison message from the handling authority’s system, or its acknowledgement of one (工作联络)',
+        description: 'Signed like every callback. A repeated eventId is acknowledged with 200 and ignored.',
+        params: provinceCallbackParams,
+        body: liaisonEventSchema,
+        response: { 202: callbackAckSchema, 200: callbackAckSchema, ...problems(400, 401, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const result = await receiveLiaisonEvent(app.pool, request.params.regionCode, request.body);
+      return result === 'duplicate' ? reply.code(200).send({ accepted: true, duplicate: true }) : reply.code(202).send({ accepted: true });
     },
   );
 };

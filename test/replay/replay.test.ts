@@ -17,7 +17,7 @@ const keyring = parseKeyring(fs.readFileSync(path.join(DIR, 'fixture-keys.json')
 const files = fs.readdirSync(DIR).filter((f) => f.startsWith('case-') && f.endsWith('.json')).sort();
 const manifest = readManifest(DIR);
 
-/** The branches of the case workflow that recordings of the current code must go through. */
+/** The branches of the workflows (the case's, and a liaison message's forwarding) that recordings of the current code must go through. */
 const REQUIRED_BRANCHES = [
   'delivery-electronic',
   'delivery-mail',
@@ -37,6 +37,12 @@ const REQUIRED_BRANCHES = [
   'extension',
   'sla-warning',
   'sla-overdue',
+  // The forwarding of a liaison message (workflows/liaison/forwardLiaisonMessage.ts).
+  'liaison-forward',
+  'liaison-waits-for-province-case',
+  // The scheduled housekeeping (workflows/maintenance/).
+  'maintenance-sweep-unattached-files',
+  'maintenance-escalate-follow-ups',
 ];
 
 interface JsonEvent {
