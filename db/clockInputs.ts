@@ -17,6 +17,9 @@ export interface ClockInputs {
   status: string;
   closedAt: Date | null;
   events: ClockEventRow[];
+  /** Art. 44: when the authority approved, and when the result reached the applicant (issued electronically, or confirmed). */
+  approvedAt: Date | null;
+  deliveredAt: Date | null;
 }
 
 
@@ -32,5 +35,19 @@ export async function findClockInputs(db: Queryable, caseId: string): Promise<Cl
     `SELECT type, at, data FROM case_events WHERE case_id = $1 AND type = ANY($2::text[]) ORDER BY seq`,
     [caseId, CLOCK_EVENT_TYPES],
   );
-  return { promisedDays: row.promised_days, statutoryDays: row.statutory_days, status: row.status, closedAt: row.closed_at, events: events.rows };
+  const delivery = await db.query<{ approved_at: Date | null; delivered_at: Date | null }>(
+    `SELECT min(at) FILTER (WHERE type = 'decision.approved') AS approved_at,
+            min(at) FILTER (WHERE type IN ('delivery.issued', 'delivery.confirmed')) AS delivered_at
+       FROM case_events WHERE case_id = $1 AND type IN ('decision.approved', 'delivery.issued', 'delivery.confirmed')`,
+    [caseId],
+  );
+  return {
+    promisedDays: row.promised_days,
+    statutoryDays: row.statutory_days,
+    status: row.status,
+    closedAt: row.closed_at,
+    events: events.rows,
+    approvedAt: delivery.rows[0]?.approved_at ?? null,
+    deliveredAt: delivery.rows[0]?.delivered_at ?? null,
+  };
 }

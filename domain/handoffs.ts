@@ -322,6 +322,10 @@ export function handoffsFromEvent(event: LedgerEvent): HandoffDraft[] {
       const what = c ? [{ certificateId: str(c.certificateId), issuer: str(c.issuer), sha256: str(c.sha256) }] : [];
       return [entry('result', 'result:electronic', 'handling', 'applicant', what, true)];
     }
+    case 'delivery.awaiting':
+      // A result for window pick-up goes to the receiving window first (the window has it once the
+      // case waits there; the applicant's collection is its own entry, below).
+      return d.method === 'window' ? [entry('result', 'result:to-window', 'handling', 'receiving', [{ method: 'window' }], true)] : [];
     case 'delivery.mailed':
       // Acknowledged later, by the applicant's receipt (delivery.confirmed).
       return [entry('result_by_post', 'result:post', 'handling', 'post', [{ trackingNumber: str(d.trackingNumber) }], false)];

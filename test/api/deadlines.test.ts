@@ -65,10 +65,25 @@ describe('case deadlines', () => {
     expect(body.calendarGap).toMatch(/does not cover 2027-01-01 \(it covers 2024-01-01 to 2026-12-31\)/);
   });
 
+  it('When the authority approved, then art. 44 counts 10 working days to deliver the result, up to the day it was delivered', async () => {
+    const caseId = await insertProjectedCase(h, { item: testItem('deadline-item'), receivingRegion: '440100', handlingRegion: '510000', submittedAt: new Date('2025-09-20T02:00:00Z') });
+    await event(caseId, 1, 'review.started', '2025-09-22T02:00:00Z', { provinceCaseId: 'SC-3', materials: 3 });
+    await event(caseId, 2, 'decision.approved', '2025-09-29T02:00:00Z', { eventId: 'E1', via: 'callback', reasons: [] });
+    const open = (await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/deadlines`, headers: await h.auth('supervisor', '440100') })).json();
+    // Approved Mon 9-29: 9-30, (10-01..10-08 off) 10-09, 10-10, Sat 10-11 (worked), 10-13, 10-14 … 10-17, 10-20 → due 10-20.
+    expect(open.delivery).toMatchObject({ approvedOn: '2025-09-29', deliveredOn: null, dueDate: '2025-10-20', limitDays: 10 });
+    await event(caseId, 3, 'delivery.confirmed', '2025-10-13T06:00:00Z', { method: 'window', note: null, role: 'clerk', region: '440100' });
+    await h.pool.query(`UPDATE cases SET status = 'completed', stage = 'closed', closed_at = '2025-10-13T06:00:00Z' WHERE case_id = $1`, [caseId]);
+    const done = (await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/deadlines`, headers: await h.auth('supervisor', '440100') })).json();
+    // Delivered 10-13: 9-30, 10-09, 10-10, 10-11, 10-13 used; 5 left.
+    expect(done.delivery).toMatchObject({ deliveredOn: '2025-10-13', dueDate: '2025-10-20', used: 5, remaining: 5, state: 'green' });
+    expect(done.delivery.derivation.holidays.map((x: { date: string }) => x.date)).toContain('2025-10-01');
+  });
+
   it('When the handling authority does not have the materials yet, then the clock has not started', async () => {
     const caseId = await insertProjectedCase(h, { item: testItem('deadline-item'), receivingRegion: '440100', handlingRegion: '510000', submittedAt: new Date() });
     const res = await h.app.inject({ method: 'GET', url: `/v1/cases/${caseId}/deadlines`, headers: await h.auth('clerk', '440100') });
-    expect(res.json()).toMatchObject({ caseId, started: false, promised: null, statutory: null });
+    expect(res.json()).toMatchObject({ caseId, started: false, promised: null, statutory: null, delivery: null });
   });
 
   it('When staff of an unrelated region ask, then the case does not exist for them', async () => {

@@ -89,6 +89,11 @@ describe('which hand-offs an event records', () => {
     expect(handoffsFromEvent({ seq: 16, type: 'delivery.confirmed', at, data: { method: 'mail', note: null, role: 'clerk', region: '440100' } })).toMatchObject([
       { kind: 'ack', acknowledgesRef: 'result:post', what: [{ confirmedVia: 'staff' }] },
     ]);
+    // A result for pick-up goes to the window first (received there at once); a mailing's wait records nothing.
+    expect(handoffsFromEvent({ seq: 15, type: 'delivery.awaiting', at, data: { method: 'window' } })).toMatchObject([
+      { kind: 'result', ref: 'result:to-window', from: 'handling', to: 'receiving', acknowledgedAt: new Date(at).toISOString() },
+    ]);
+    expect(handoffsFromEvent({ seq: 15, type: 'delivery.awaiting', at, data: { method: 'mail' } })).toEqual([]);
     const window = handoffsFromEvent({ seq: 16, type: 'delivery.confirmed', at, data: { method: 'window', note: null, role: 'clerk', region: '440100' } });
     expect(window).toMatchObject([{ kind: 'result', ref: 'result:window', from: 'receiving', to: 'applicant' }]);
     expect(window[0]!.acknowledgedAt).toBe(window[0]!.sentAt);
