@@ -6,3 +6,4 @@ export { createProvinceActivities, type ProvinceActivities, type ProvinceDeps, t
 export { PROVINCE_REFUSED, PROVINCE_RESPONSE_INVALID, type ProvinceRefusal } from './gateway.js';
 export { createMaintenanceActivities, type MaintenanceActivities, type MaintenanceDeps } from './maintenance.js';
 export { createCalendarActivities, CALENDAR_RANGE, type CalendarActivities } from './calendar.js';
+export { createVideoActivities, VIDEO_NOT_CONFIGURED, VIDEO_REFUSED, VIDEO_REQUEST_INVALID, VIDEO_RESPONSE_INVALID, type VideoActivities, type VideoDeps, type VideoRefusal, type VideoService } from './video.js';

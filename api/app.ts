@@ -28,6 +28,7 @@ import { handoffRoutes } from './routes/handoffs.js';
 import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
 import { liaisonRoutes } from './routes/liaison.js';
+import { originalsRoutes } from './routes/originals.js';
 import { progressRoutes } from './routes/progress.js';
 import { verifyRoutes } from './routes/verify.js';
 
@@ -126,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(calendarRoutes);
       await v1.register(liaisonRoutes);
       await v1.register(evaluationRoutes);
+      await v1.register(originalsRoutes);
       await v1.register(caseRoutes, { updateTimeoutMs: deps.updateTimeoutMs ?? 15_000, startTimeoutMs: deps.startTimeoutMs ?? 10_000 });
       await v1.register(handoffRoutes);
     },

@@ -1,7 +1,8 @@
 // Staff decisions on a running case (withdraw, retry a stuck step, confirm delivery, take in a
-// supplement to a correction notice) are Temporal updates: domain/policy.ts decides who may ask
-// (role and side of the case), the workflow's validator decides whether the case allows it now,
-// and its rejection reaches the clerk as a 409 (a supplement's gap as a 400) in the workflow's own
+// supplement to a correction notice, extensions, video consultations and their outcomes) are
+// Temporal updates: domain/policy.ts decides who may ask (role and side of the case), the
+// workflow's validator decides whether the case allows it now, and its rejection reaches the
+// clerk as a 409 (a supplement's gap, a malformed consultation as a 400) in the workflow's own
 // words. A supplement is first checked against the open notice in the projection, so the clerk
 // gets every problem at once without waiting on the workflow.
 import {
@@ -13,16 +14,20 @@ import {
   type Client,
 } from '@temporalio/client';
 import type pg from 'pg';
-import { isOpenStatus, type CaseState, type CorrectionNotice } from '../domain/case.js';
+import { isOpenStatus, type CaseState, type Consultation, type CorrectionNotice } from '../domain/case.js';
 import { regionCovers } from '../domain/regions.js';
 import {
   caseWorkflowId,
   confirmDeliveryUpdate,
   decideExtensionUpdate,
+  recordConsultationOutcomeUpdate,
+  requestConsultationUpdate,
   requestExtensionUpdate,
   retryUpdate,
   supplementUpdate,
   withdrawUpdate,
+  type ConsultationOutcomeCommand,
+  type ConsultationRequest,
   type DeliveryConfirmation,
   type ExtensionDecision,
   type ExtensionRequest,
@@ -37,7 +42,7 @@ import type { CaseHeader } from '../db/caseQueries.js';
 import type { CaseAction } from '../domain/policy.js';
 import { authorizeCaseAction, caseNotFound } from './caseReads.js';
 import { AppError, problem, type FieldError } from './problem.js';
-import type { SupplementBody } from './schemas.js';
+import type { ConsultationOutcomeBody, ConsultationRequestBody, SupplementBody } from './schemas.js';
 
 export interface CommandDeps {
   pool: pg.Pool;
@@ -53,6 +58,8 @@ export interface CaseActionResult {
   needsIntervention: boolean;
   /** The extension a request created or a decision decided. */
   extension?: NonNullable<CaseState['extensions']>[number];
+  /** The consultation a request created or an outcome completed. */
+  consultation?: Consultation;
 }
 
 export type CaseCommand =
@@ -61,7 +68,9 @@ export type CaseCommand =
   | { kind: 'confirmDelivery'; method: 'window' | 'mail'; note?: string }
   | { kind: 'supplement'; noticeId: string; items: SupplementBody['items'] }
   | { kind: 'requestExtension'; days: number; reason: string }
-  | { kind: 'decideExtension'; extensionId: string; approve: boolean; reason: string };
+  | { kind: 'decideExtension'; extensionId: string; approve: boolean; reason: string }
+  | ({ kind: 'requestConsultation' } & ConsultationRequestBody)
+  | ({ kind: 'recordConsultationOutcome'; consultationId: string } & ConsultationOutcomeBody);
 
 /** The policy action each command is (domain/policy.ts). */
 export const COMMAND_ACTION: Record<CaseCommand['kind'], CaseAction> = {
@@ -71,6 +80,8 @@ export const COMMAND_ACTION: Record<CaseCommand['kind'], CaseAction> = {
   supplement: 'case.supplement',
   requestExtension: 'case.extend',
   decideExtension: 'case.decideExtension',
+  requestConsultation: 'case.consult',
+  recordConsultationOutcome: 'case.consultationOutcome',
 };
 
 const AUDIT_ACTION: Record<CaseCommand['kind'], string> = {
@@ -80,6 +91,8 @@ const AUDIT_ACTION: Record<CaseCommand['kind'], string> = {
   supplement: 'case.supplement',
   requestExtension: 'case.extension-request',
   decideExtension: 'case.extension-decision',
+  requestConsultation: 'case.consultation-request',
+  recordConsultationOutcome: 'case.consultation-outcome',
 };
 
 /** Slug of the 409 for a supplement to a notice that is not the open one (from the projection or the workflow). */
@@ -91,6 +104,16 @@ const SUPPLEMENT_REJECTIONS: Record<string, (message: string) => AppError> = {
   SupplementIncomplete: (message) => problem(400, message, { errors: [{ path: 'items', message }] }),
 };
 
+/**
+ * A consultation request or outcome the workflow finds malformed (ConsultationInvalid: e.g. a
+ * deficiency naming a material the item does not have) is a 400 naming the field its message
+ * starts with; every other rejection (ConsultationNotAllowed, ConsultationNotOpen) a 409.
+ */
+function consultationInvalid(message: string): AppError {
+  const field = /^(\w+):/.exec(message)?.[1];
+  return problem(400, message, { errors: [{ path: field ?? '(body)', message }] });
+}
+
 /** What became of a command, for the audit log. */
 type Outcome = 'done' | 'rejected' | 'unanswered' | 'failed';
 
@@ -98,6 +121,9 @@ export async function runCaseCommand(deps: CommandDeps, staff: StaffClaims, case
   const found = await authorizeCaseAction(deps.pool, staff, caseId, COMMAND_ACTION[command.kind]);
   // A case waiting for a supplement is still running: it can be withdrawn, retried, supplemented.
   if (!isOpenStatus(found.status)) throw problem(409, `the case is already ${found.status}`, { slug: 'case-closed' });
+  if (command.kind === 'recordConsultationOutcome' && !found.consultationIds.includes(command.consultationId)) {
+    throw problem(404, `no consultation ${command.consultationId} on case ${caseId}`);
+  }
   const update: UpdateArgs = command.kind === 'supplement' ? { ...command, items: await checkSupplement(deps, staff, found, command) } : command;
 
   const audit = (outcome: Outcome) => writeAudit(deps.pool, { actor: staff.sub, role: staff.role, region: staff.region, action: AUDIT_ACTION[command.kind], caseId, ...auditOf(command, outcome) });
@@ -115,7 +141,21 @@ export async function runCaseCommand(deps: CommandDeps, staff: StaffClaims, case
   await audit('done');
   const extension =
     command.kind === 'requestExtension' ? state.extensions?.at(-1) : command.kind === 'decideExtension' ? state.extensions?.find((x) => x.extensionId === command.extensionId) : undefined;
-  return { caseId, stage: state.stage, status: state.status, needsIntervention: state.needsIntervention !== null, ...(extension ? { extension } : {}) };
+  // A request is answered once it is on record; only one consultation can be open, so it is the last.
+  const consultation =
+    command.kind === 'requestConsultation'
+      ? state.consultations?.at(-1)
+      : command.kind === 'recordConsultationOutcome'
+        ? state.consultations?.find((k) => k.consultationId === command.consultationId)
+        : undefined;
+  return {
+    caseId,
+    stage: state.stage,
+    status: state.status,
+    needsIntervention: state.needsIntervention !== null,
+    ...(extension ? { extension } : {}),
+    ...(consultation ? { consultation } : {}),
+  };
 }
 
 /** A command as the workflow gets it: a supplement's items carry their files' hashes, sizes and types. */
@@ -132,6 +172,14 @@ function auditOf(command: CaseCommand, outcome: Outcome): { reason?: string; det
       return { reason: command.reason, detail: { outcome, days: command.days } };
     case 'decideExtension':
       return { reason: command.reason, detail: { outcome, extensionId: command.extensionId, approve: command.approve } };
+    case 'requestConsultation':
+      return { reason: command.topic, detail: { outcome, participants: command.participants, proposedTimes: command.proposedTimes } };
+    case 'recordConsultationOutcome':
+      // The minutes stay with the case (scrubbed there); the audit keeps what was decided.
+      return {
+        reason: `consultation ${command.agreed}${command.held ? '' : ' (not held)'}`,
+        detail: { outcome, consultationId: command.consultationId, held: command.held, agreed: command.agreed, deficiencies: command.deficiencies?.map((d) => d.materialCode) ?? null },
+      };
     case 'supplement': {
       // The clerk's notes when there are any, else the notice answered; both are in the detail.
       const notes = command.items.flatMap((i) => (i.note ? [`${i.materialCode}: ${i.note}`] : []));
@@ -207,11 +255,33 @@ async function executeUpdate(deps: CommandDeps, staff: StaffClaims, caseId: stri
           return handle.executeUpdate(decideExtensionUpdate, {
             args: [{ ...who, extensionId: command.extensionId, approve: command.approve, reason: command.reason } satisfies ExtensionDecision],
           });
+        case 'requestConsultation':
+          return handle.executeUpdate(requestConsultationUpdate, {
+            args: [{ ...who, topic: command.topic, participants: command.participants, proposedTimes: command.proposedTimes } satisfies ConsultationRequest],
+          });
+        case 'recordConsultationOutcome':
+          return handle.executeUpdate(recordConsultationOutcomeUpdate, {
+            args: [
+              {
+                ...who,
+                consultationId: command.consultationId,
+                held: command.held,
+                minutes: command.minutes,
+                agreed: command.agreed,
+                ...(command.deficiencies ? { deficiencies: command.deficiencies } : {}),
+              } satisfies ConsultationOutcomeCommand,
+            ],
+          });
       }
     });
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
-      const mapped = command.kind === 'supplement' && e.cause.type ? SUPPLEMENT_REJECTIONS[e.cause.type] : undefined;
+      const mapped =
+        command.kind === 'supplement' && e.cause.type
+          ? SUPPLEMENT_REJECTIONS[e.cause.type]
+          : e.cause.type === 'ConsultationInvalid' && (command.kind === 'requestConsultation' || command.kind === 'recordConsultationOutcome')
+            ? consultationInvalid
+            : undefined;
       throw mapped ? mapped(e.cause.message) : problem(409, e.cause.message, { slug: 'case-rejected-command' });
     }
     if (e instanceof WorkflowNotFoundError) {

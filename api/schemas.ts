@@ -1,7 +1,16 @@
 // The API's contract in zod: request validation, response serialisation (a response carries only
 // the fields declared here) and the OpenAPI document at /docs all come from these schemas.
 import { z } from 'zod';
-import { CASE_STAGES, CASE_STATUSES, CHANNELS } from '../domain/case.js';
+import {
+  CASE_STAGES,
+  CASE_STATUSES,
+  CHANNELS,
+  CONSULTATION_AGREEMENTS,
+  CONSULTATION_EFFECTS,
+  CONSULTATION_SIDES,
+  CONSULTATION_STATUSES,
+  MAX_CONSULTATION_MINUTES_CHARS,
+} from '../domain/case.js';
 import { SLA_STATES } from '../domain/clock.js';
 import { ID_NUMBER_MESSAGES, idNumberProblem } from '../domain/idNumber.js';
 import { DELIVERY_METHODS, MATERIAL_CONTENT_TYPES } from '../domain/items.js';
@@ -149,6 +158,70 @@ export const supplementSchema = z
   })
   .meta({ id: 'Supplement' });
 export type SupplementBody = z.infer<typeof supplementSchema>;
+
+/**
+ * A video consultation (视频会商) asked for by either side: what it is about, who takes part (an
+ * applicant without a staffId; each participant once), and 1–5 times, in order of preference, all in
+ * the future. Whether the case allows one now is the workflow's question (409).
+ */
+export const consultationRequestSchema = z
+  .strictObject({
+    topic: text(200),
+    participants: z
+      .array(
+        z.strictObject({
+          side: z.enum(CONSULTATION_SIDES),
+          staffId: text(128).optional().meta({ description: 'The staff member of the receiving or handling side (their token’s sub); not for the applicant' }),
+        }),
+      )
+      .min(1)
+      .max(20)
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((p, i) => {
+          if (p.side === 'applicant' && p.staffId !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'staffId'], message: 'an applicant has no staffId' });
+          const who = `${p.side}\u0000${p.staffId ?? ''}`;
+          if (seen.has(who)) ctx.addIssue({ code: 'custom', path: [i], message: `${p.side}${p.staffId ? ` ${p.staffId}` : ''} is listed twice` });
+          seen.add(who);
+        });
+      }),
+    proposedTimes: z
+      .array(
+        z.iso
+          .datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset, e.g. 2026-11-25T10:00:00+08:00' })
+          // An instant that is not one is named once, by the format check.
+          .refine((t) => Number.isNaN(Date.parse(t)) || Date.parse(t) > Date.now(), 'must be in the future'),
+      )
+      .min(1)
+      .max(5)
+      .meta({ description: 'In order of preference: the first still ahead when the case books the room is booked (30 minutes)' }),
+  })
+  .meta({ id: 'ConsultationRequest' });
+export type ConsultationRequestBody = z.infer<typeof consultationRequestSchema>;
+
+/**
+ * What came of a consultation: whether it was held, the minutes, and what was agreed; with
+ * `correction`, the one-time notice's deficiencies (required then, refused otherwise).
+ */
+export const consultationOutcomeSchema = z
+  .strictObject({
+    held: z.boolean(),
+    minutes: text(MAX_CONSULTATION_MINUTES_CHARS).meta({ description: 'Free text; the applicant’s personal data is masked in what is recorded' }),
+    agreed: z.enum(CONSULTATION_AGREEMENTS),
+    deficiencies: z
+      .array(z.strictObject({ materialCode: text(64), problem: text(500), needed: text(500) }))
+      .min(1)
+      .max(50)
+      .superRefine(eachMaterialOnce)
+      .optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.agreed === 'correction' && !body.deficiencies) ctx.addIssue({ code: 'custom', path: ['deficiencies'], message: 'is required when agreed is correction (the one-time notice lists every deficiency)' });
+    if (body.agreed !== 'correction' && body.deficiencies) ctx.addIssue({ code: 'custom', path: ['deficiencies'], message: 'only with agreed: correction' });
+  })
+  .meta({ id: 'ConsultationOutcome' });
+export type ConsultationOutcomeBody = z.infer<typeof consultationOutcomeSchema>;
+export const consultationParams = z.object({ caseId: z.uuid(), id: text(200) });
 
 export interface ListCursor {
   /** submitted_at as microseconds since the epoch: exact, unlike a JS Date. */
@@ -318,6 +391,51 @@ export const caseSlaSchema = z
   })
   .meta({ id: 'CaseSla' });
 
+const consultationParticipantOut = z.object({ side: z.enum(CONSULTATION_SIDES), staffId: z.string().optional() });
+const deficiencyOut = z.object({ materialCode: z.string(), problem: z.string(), needed: z.string() });
+
+export const consultationSchema = z
+  .object({
+    consultationId: z.string(),
+    topic: z.string(),
+    participants: z.array(consultationParticipantOut),
+    proposedTimes: z.array(timestamp),
+    requestedBy: z.string(),
+    requestedAt: timestamp,
+    beforeAcceptance: z.boolean().meta({ description: 'Requested before the case went to the handling authority (视频会商收件): it holds the transfer until its outcome' }),
+    status: z.enum(CONSULTATION_STATUSES).meta({
+      description: 'requested → booked (or failed: the video service refused or stayed down; request again) → held / not_held with the outcome, or missed when its time passed without one',
+    }),
+    roomId: z.string().nullable(),
+    startsAt: timestamp.nullable(),
+    endsAt: timestamp.nullable(),
+    joinLinks: z
+      .array(consultationParticipantOut.extend({ url: z.string() }))
+      .meta({ description: 'One personal link per participant; a link is its own credential: hand it to its person only' }),
+    failure: z.string().nullable(),
+    missedAt: timestamp.nullable().meta({ description: 'When its time passed without an outcome (kept when one is recorded later)' }),
+    outcome: z
+      .object({
+        held: z.boolean(),
+        minutes: z.string(),
+        agreed: z.enum(CONSULTATION_AGREEMENTS),
+        deficiencies: z.array(deficiencyOut).optional(),
+        effect: z.enum(CONSULTATION_EFFECTS).meta({
+          description:
+            'What the agreement does: receiving-notice (a one-time notice of the receiving window), not-accepted (the case closed), authority-notice / authority-decides (after the transfer: the handling authority’s to issue), none',
+        }),
+        recording: z.object({ recordingId: z.string(), url: z.string(), sha256: z.string(), durationSeconds: z.number().int() }).nullable(),
+        recordedBy: z.string(),
+        recordedAt: timestamp,
+      })
+      .nullable(),
+  })
+  .meta({ id: 'Consultation', description: 'A video consultation (视频会商) between the offices' });
+
+export const consultationResultSchema = z
+  .object({ caseId: z.uuid(), stage: z.enum(CASE_STAGES), status: z.enum(CASE_STATUSES), needsIntervention: z.boolean(), consultation: consultationSchema })
+  .meta({ id: 'ConsultationResult' });
+
 export const caseDetailSchema = z
   .object({
     ...caseSummaryFields,
@@ -325,6 +443,7 @@ export const caseDetailSchema = z
     sla: caseSlaSchema.nullable(),
     intervention: interventionSchema.nullable(),
     correction: correctionNoticeSchema.nullable(),
+    consultations: z.array(consultationSchema).meta({ description: 'Video consultations (视频会商), in the order requested' }),
     correctionRounds: z
       .object({ receiving: z.number().int(), handling: z.number().int() })
       .meta({ description: 'Correction notices issued so far, per side' }),

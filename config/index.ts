@@ -72,6 +72,16 @@ const envSchema = z.object({
   METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
   /** JSON [{"code": "510000", "baseUrl": "https://…", "secret": "…", "licencePublicKey"?: "04…"}]; defaults to the simulator. */
   PROVINCES: z.string().optional(),
+  /**
+   * The video-meeting service tongban books 视频会商 with (contracts/video.ts): its base URL and
+   * bearer API key, both or neither; unset, npm start and the tests use the simulator's. Required
+   * in production.
+   */
+  VIDEO_SERVICE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  VIDEO_SERVICE_API_KEY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().regex(/^[\x21-\x7E]{16,256}$/, 'must be 16–256 printable ASCII characters without spaces').optional(),
+  ),
 
   /** Browser origins allowed to call the payload codec (the Temporal Web UI). */
   CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
@@ -115,6 +125,15 @@ const envSchema = z.object({
   EVALUATION_FOLLOW_UP_DAYS: intFromEnv(5, 1),
   /** How often the sweep escalating overdue follow-ups runs. */
   FOLLOW_UP_SWEEP_INTERVAL_MINUTES: intFromEnv(60, 1),
+  /** The SMS gateway (contracts/sms.ts); unset with the simulator: npm start and the tests use the simulator's. */
+  SMS_GATEWAY_URL: optionalString,
+  SMS_API_KEY: optionalString,
+  /** How often the schedule sending the SMS outbox (and queuing reminders) runs. */
+  SMS_OUTBOX_INTERVAL_SECONDS: intFromEnv(30, 1),
+  /** A reminder SMS when a supplement is due within this many working days. */
+  SMS_SUPPLEMENT_REMINDER_DAYS: intFromEnv(2, 0),
+  /** A reminder SMS each time a result has waited this many working days at the window. */
+  PICKUP_REMINDER_DAYS: intFromEnv(5, 1),
   /** Requests per minute per client address on the public routes (progress lookup, verification). */
   PUBLIC_RATE_LIMIT_PER_MINUTE: intFromEnv(30, 1),
   /**
@@ -191,12 +210,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     provinces = p.data;
   }
   if (rest.NODE_ENV === 'production') {
-    const missing: string[] = (['JWT_SECRET', 'PII_HASH_KEY', 'PAYLOAD_KEYS', 'PII_SEAL_KEYS', 'DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((k) => !rest[k]);
+    const missing: string[] = (['JWT_SECRET', 'PII_HASH_KEY', 'PAYLOAD_KEYS', 'PII_SEAL_KEYS', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'VIDEO_SERVICE_URL'] as const).filter((k) => !rest[k]);
     if (!provinces) missing.push('PROVINCES');
     const problems = missing.map((k) => `${k}: required when NODE_ENV=production`);
     if (rest.WORKING_DAY_MS) problems.push('WORKING_DAY_MS: a test and demo setting; time limits run on the calendar in production');
     if (problems.length) throw new ConfigError(problems);
   }
+  // The video service's URL and key come together (the key alone would go nowhere, the URL alone is refused there).
+  if (rest.VIDEO_SERVICE_URL && !rest.VIDEO_SERVICE_API_KEY) throw new ConfigError(['VIDEO_SERVICE_API_KEY: required with VIDEO_SERVICE_URL']);
+  if (rest.VIDEO_SERVICE_API_KEY && !rest.VIDEO_SERVICE_URL) throw new ConfigError(['VIDEO_SERVICE_URL: required with VIDEO_SERVICE_API_KEY']);
   const tlsProblems = temporalTlsProblems(rest);
   if (tlsProblems.length) throw new ConfigError(tlsProblems);
   const dataDir = path.resolve(rest.DATA_DIR);

@@ -2,7 +2,7 @@
 // columns are selected: sealed values and the identity-number hash never leave the database
 // through these queries. Region scoping is domain/regions.ts' rule, turned into a LIKE pattern.
 import type { SlaState } from '../domain/clock.js';
-import type { CaseSla, CaseStage, CaseStatus, Channel, CorrectionNotice, CorrectionSide, DeliveryState, Decision, Intervention } from '../domain/case.js';
+import type { CaseSla, CaseStage, CaseStatus, Channel, Consultation, CorrectionNotice, CorrectionSide, DeliveryState, Decision, Intervention } from '../domain/case.js';
 import { regionLikePattern } from '../domain/regions.js';
 import type { Queryable } from './cases.js';
 
@@ -42,6 +42,7 @@ interface DetailRow extends SummaryRow {
   correction: CorrectionNotice | null;
   correction_rounds: Record<CorrectionSide, number>;
   sla: CaseSla | null;
+  consultations: Consultation[];
 }
 
 export interface CaseSummaryRecord {
@@ -81,6 +82,8 @@ export interface CaseDetailRecord extends Omit<CaseSummaryRecord, 'applicantName
   correctionRounds: Record<CorrectionSide, number>;
   /** The SLA clock as the workflow last read it. */
   sla: CaseSla | null;
+  /** Video consultations (视频会商), in the order requested. */
+  consultations: Consultation[];
   materials: { materialCode: string; fileId: string; sha256: string; size: number; contentType: string; transferredAt: string | null }[];
   timeline: { seq: number; type: string; stage: string; status: string; actor: string; at: string; data: Record<string, unknown> }[];
 }
@@ -94,6 +97,8 @@ export interface CaseHeader {
   handlingRegion: string;
   /** The open correction notice as the projection last recorded it (a supplement is checked against it). */
   correction: CorrectionNotice | null;
+  /** The ids of the case's consultations as the projection last recorded them (an outcome names one). */
+  consultationIds: string[];
 }
 
 /** A position in the newest-first list: submitted_at in microseconds (exact, unlike a JS Date), then case id. */
@@ -145,13 +150,20 @@ const visible = (n: number) => `(receiving_region LIKE $${n} OR handling_region 
 
 /** The case's header whoever asks; the caller applies domain/policy.ts. */
 export async function findCaseHeader(db: Queryable, caseId: string): Promise<CaseHeader | null> {
-  const { rows } = await db.query<{ case_id: string; status: CaseStatus; stage: CaseStage; receiving_region: string; handling_region: string; correction: CorrectionNotice | null }>(
-    `SELECT case_id, status, stage, receiving_region, handling_region, correction FROM cases WHERE case_id = $1`,
+  const { rows } = await db.query<{
+    case_id: string; status: CaseStatus; stage: CaseStage; receiving_region: string; handling_region: string; correction: CorrectionNotice | null; consultation_ids: string[];
+  }>(
+    `SELECT case_id, status, stage, receiving_region, handling_region, correction,
+            ARRAY(SELECT k->>'consultationId' FROM jsonb_array_elements(consultations) k) AS consultation_ids
+       FROM cases WHERE case_id = $1`,
     [caseId],
   );
   const r = rows[0];
   return r
-    ? { caseId: r.case_id, status: r.status, stage: r.stage, receivingRegion: r.receiving_region, handlingRegion: r.handling_region, correction: r.correction }
+    ? {
+        caseId: r.case_id, status: r.status, stage: r.stage, receivingRegion: r.receiving_region, handlingRegion: r.handling_region, correction: r.correction,
+        consultationIds: r.consultation_ids,
+      }
     : null;
 }
 
@@ -159,7 +171,7 @@ export async function findCaseHeader(db: Queryable, caseId: string): Promise<Cas
 export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId: string): Promise<CaseDetailRecord | null> {
   const { rows } = await db.query<DetailRow>(
     `SELECT ${SUMMARY_COLUMNS}, intervention, id_number_masked, phone_masked, delivery, decision, province_case_id,
-            correction, correction_rounds, sla
+            correction, correction_rounds, sla, consultations
        FROM cases WHERE case_id = $1 AND ${visible(2)}`,
     [caseId, regionLikePattern(scope)],
   );
@@ -186,6 +198,7 @@ export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId
     correction: r.correction,
     correctionRounds: r.correction_rounds,
     sla: r.sla,
+    consultations: r.consultations,
     materials: materials.rows.map((m) => ({
       materialCode: m.material_code,
       fileId: m.file_id,

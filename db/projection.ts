@@ -5,13 +5,15 @@
 // whole state each time); applyCaseEventChanges is the current one, which also follows the
 // workflow's current run after a reset (db/migrations/003_projection_runs.sql).
 //
-// Each event row inserted also appends the hand-offs it records to the case's ledger, in the same
-// transaction (db/handoffs.ts); a repeated write inserts no row and so appends nothing.
+// Each event row inserted also appends the hand-offs it records to the case's ledger (db/handoffs.ts)
+// and queues the SMS it gives the applicant (db/notifications.ts), in the same transaction; a
+// repeated write inserts no row and so appends and queues nothing.
 import type { CaseEvent, CaseState, Intervention } from '../domain/case.js';
 import type { CaseRowChanges, ProjectionWriteResult } from '../domain/projection.js';
 import type { Queryable } from './cases.js';
 import { recordLicence } from './elicences.js';
 import { appendEventHandoffs } from './handoffs.js';
+import { queueSmsForEvent } from './notifications.js';
 
 /**
  * Records one state change: the event row (once per (case, seq)) and the case row, which only
@@ -85,6 +87,8 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
   // run's entries stay (their source_run_id names it) and the new run's entries follow them, so
   // the chain stays append-only and verifiable.
   if (inserted.rowCount === 1) await appendEventHandoffs(db, caseId, event, runId);
+  // What the event tells the applicant by SMS, queued with it (db/notifications.ts, sent by activities/notifications.ts).
+  if (inserted.rowCount === 1) await queueSmsForEvent(db, caseId, event);
   const sets = ['stage = $2', 'status = $3', 'updated_at = $4', 'last_seq = $5', 'run_id = $6', `closed_at = CASE WHEN $3 NOT IN ('active', 'awaiting_supplement') THEN $4::timestamptz ELSE NULL END`];
   const params: unknown[] = [caseId, event.stage, event.status, event.at, event.seq, runId];
   const set = (column: string, value: unknown) => {
@@ -100,6 +104,7 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
   if ('provinceCaseId' in changes) set('province_case_id', changes.provinceCaseId ?? null);
   if ('correction' in changes) set('correction', changes.correction ? JSON.stringify(changes.correction) : null);
   if ('correctionRounds' in changes && changes.correctionRounds) set('correction_rounds', JSON.stringify(changes.correctionRounds));
+  if ('consultations' in changes) set('consultations', JSON.stringify(changes.consultations ?? []));
   if ('sla' in changes) {
     const sla = changes.sla ?? null;
     set('sla', sla ? JSON.stringify(sla) : null);

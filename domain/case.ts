@@ -215,6 +215,88 @@ export interface Extension {
   decisionReason?: string;
 }
 
+/** A side of a video consultation (视频会商): the two offices, and the applicant who may join. */
+export const CONSULTATION_SIDES = ['receiving', 'handling', 'applicant'] as const;
+export type ConsultationSide = (typeof CONSULTATION_SIDES)[number];
+
+export interface ConsultationParticipant {
+  side: ConsultationSide;
+  /** The staff member on the receiving or handling side (their token's `sub`); an applicant has none. */
+  staffId?: string;
+}
+
+/**
+ * `requested` until the video service has booked a room (`booked`) or could not (`failed`: staff
+ * may request again); then `held` or `not_held` with the outcome staff recorded, or `missed` when
+ * its time passed without one (an outcome may still be recorded: `missedAt` keeps the flag).
+ */
+export const CONSULTATION_STATUSES = ['requested', 'booked', 'held', 'not_held', 'missed', 'failed'] as const;
+export type ConsultationStatus = (typeof CONSULTATION_STATUSES)[number];
+
+/** What the consultation agreed the case does next. */
+export const CONSULTATION_AGREEMENTS = ['continue', 'correction', 'reject', 'withdraw-advised'] as const;
+export type ConsultationAgreement = (typeof CONSULTATION_AGREEMENTS)[number];
+
+/**
+ * What an agreement does to the case. Before the case went to the handling authority (视频会商收件)
+ * the receiving side acts on it: `receiving-notice` (a one-time notice with the agreed
+ * deficiencies), `not-accepted` (the case closes). After, the notice and the decision are the
+ * authority's: `authority-notice` (its `review.correction_required` follows), `authority-decides`.
+ * `none`: the case goes on as it was (`continue`; `withdraw-advised`, after which the applicant may
+ * withdraw through the withdraw route).
+ */
+export const CONSULTATION_EFFECTS = ['none', 'receiving-notice', 'not-accepted', 'authority-notice', 'authority-decides'] as const;
+export type ConsultationEffect = (typeof CONSULTATION_EFFECTS)[number];
+
+/** The recording of a held meeting at the video service: its bytes (GET url with the service key) hash to sha256. */
+export interface ConsultationRecording {
+  recordingId: string;
+  url: string;
+  sha256: string;
+  durationSeconds: number;
+}
+
+export interface ConsultationOutcome {
+  held: boolean;
+  /** Free text, scrubbed of the applicant's personal data, at most MAX_CONSULTATION_MINUTES_CHARS. */
+  minutes: string;
+  agreed: ConsultationAgreement;
+  /** With `correction`: the deficiencies of the one-time notice agreed on. */
+  deficiencies?: Deficiency[];
+  effect: ConsultationEffect;
+  /** The service's recording reference of a held meeting, when it had one. */
+  recording: ConsultationRecording | null;
+  recordedBy: string;
+  recordedAt: string;
+}
+
+/** The most a consultation's minutes may hold. */
+export const MAX_CONSULTATION_MINUTES_CHARS = 4000;
+
+/** A video consultation (视频会商) between the offices, booked with the video-meeting service. */
+export interface Consultation {
+  consultationId: string;
+  topic: string;
+  participants: ConsultationParticipant[];
+  /** The times proposed, in order of preference; the first still ahead when booking is booked. */
+  proposedTimes: string[];
+  requestedBy: string;
+  requestedAt: string;
+  /** Requested before the case went to the handling authority (视频会商收件): it holds the transfer. */
+  beforeAcceptance: boolean;
+  status: ConsultationStatus;
+  roomId: string | null;
+  startsAt: string | null;
+  endsAt: string | null;
+  /** One personal link per participant; each is its own credential, for that person only. */
+  joinLinks: (ConsultationParticipant & { url: string })[];
+  /** Why the booking failed. */
+  failure: string | null;
+  /** When its time passed without an outcome (kept when one is recorded later). */
+  missedAt: string | null;
+  outcome: ConsultationOutcome | null;
+}
+
 /** The state the workflow's query returns and the projection mirrors. */
 export interface CaseState {
   caseId: string;
@@ -236,6 +318,8 @@ export interface CaseState {
   extensions?: Extension[];
   /** The SLA clock once the authority has the materials (workflows/case/sla.ts); absent in cases from before it. */
   sla?: CaseSla | null;
+  /** Video consultations (视频会商), in the order requested; absent until the first is requested. */
+  consultations?: Consultation[];
 }
 
 /** Where a case stands against its time limits, as the workflow last read them. */

@@ -5,7 +5,7 @@
 // No event data carries the applicant's personal data in clear (name, identity number, phone,
 // address): the workflow scrubs every recorded string against the applicant (workflows/case/record.ts),
 // and fields that name a person hold masked values.
-import type { Certificate } from './case.js';
+import type { Certificate, ConsultationAgreement, ConsultationEffect, ConsultationParticipant, ConsultationRecording, Deficiency } from './case.js';
 import type { SlaState } from './clock.js';
 import type { SlaLimitName } from './sla.js';
 
@@ -27,6 +27,17 @@ export interface ELicenceResult {
   valid: boolean;
   issuer?: string;
 }
+
+/** The outcome of a consultation as recorded (minutes scrubbed of the applicant's personal data). */
+export type ConsultationOutcomeData = {
+  consultationId: string;
+  minutes: string;
+  agreed: ConsultationAgreement;
+  deficiencies: Deficiency[] | null;
+  effect: ConsultationEffect;
+  role: string;
+  region: string;
+};
 
 /** Type → data of every case event. */
 export interface CaseEventData {
@@ -53,7 +64,11 @@ export interface CaseEventData {
   'delivery.confirmed':
     | { signedBy: string | null; via: 'callback' | 'poll' }
     | { method: 'window' | 'mail'; note: string | null; role: string; region: string };
-  'case.closed': { outcome: 'rejected' };
+  /**
+   * Closed without delivery: rejected by the handling authority, or not accepted because a
+   * consultation before acceptance (视频会商收件) agreed so (its minutes are the reason).
+   */
+  'case.closed': { outcome: 'rejected' } | { outcome: 'not_accepted'; reason: string; consultationId: string };
   'case.completed': { delivery: string };
   'intervention.required': { step: string; kind: InterventionKind; error: string; reason?: string | null; status?: number | null };
   'intervention.cleared': { step: string; by: string };
@@ -109,6 +124,28 @@ export interface CaseEventData {
   'sla.escalated': { limit: SlaLimitName; to: { role: 'supervisor'; side: 'handling'; region: string }; dueDate: string | null; overdueBy: number };
   'sla.stopped': { state: SlaState; promised: SlaLimitFigures; statutory: SlaLimitFigures };
   'sla.unavailable': { problem: string };
+  /**
+   * Video consultation (视频会商, workflows/case/consultation.ts): asked for by either side; booked
+   * with the video-meeting service (room, times, a personal join link per participant) or not
+   * (`booking_failed`: the service refused or stayed down past the retry budget); its outcome
+   * (`held` / `not_held`, with the minutes, what was agreed and what that does to the case); or
+   * `missed`: its time passed without an outcome (roomStatus: what the service says, null when it
+   * could not be asked).
+   */
+  'consultation.requested': {
+    consultationId: string;
+    topic: string;
+    participants: ConsultationParticipant[];
+    proposedTimes: string[];
+    beforeAcceptance: boolean;
+    role: string;
+    region: string;
+  };
+  'consultation.booked': { consultationId: string; roomId: string; startsAt: string; endsAt: string; joinLinks: (ConsultationParticipant & { url: string })[] };
+  'consultation.booking_failed': { consultationId: string; kind: 'unreachable' | 'refused'; error: string };
+  'consultation.held': ConsultationOutcomeData & { recording: ConsultationRecording | null };
+  'consultation.not_held': ConsultationOutcomeData;
+  'consultation.missed': { consultationId: string; roomId: string; endsAt: string; roomStatus: string | null };
   /** A province event whose payload the workflow could not accept (it is dropped, the case goes on). */
   'province.event_rejected': { eventId: string | null; problem: string };
 }
@@ -157,6 +194,12 @@ export const CASE_EVENT_TYPES = [
   'sla.escalated',
   'sla.stopped',
   'sla.unavailable',
+  'consultation.requested',
+  'consultation.booked',
+  'consultation.booking_failed',
+  'consultation.held',
+  'consultation.not_held',
+  'consultation.missed',
 ] as const satisfies readonly CaseEventType[];
 
 // Compile-time check that the list names every type of the union.

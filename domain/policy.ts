@@ -33,7 +33,11 @@ export const CASE_POLICY = {
   'case.review': { roles: ['approver'], side: 'handling', what: 'review a case', hidesCase: true },
   'case.message': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'write to or acknowledge the other office (工作联络)', hidesCase: true },
   'case.evaluate': { roles: ['clerk', 'supervisor'], side: 'receiving', what: "record the applicant's evaluation (好差评)", hidesCase: true },
+  'case.sendOriginals': { roles: ['clerk', 'supervisor'], side: 'receiving', what: 'record paper originals posted to the handling authority', hidesCase: true },
+  'case.receiveOriginals': { roles: ['approver', 'supervisor'], side: 'handling', what: 'record the arrival of posted paper originals', hidesCase: true },
   'case.retry': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'retry a stuck step', hidesCase: true },
+  'case.consult': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'request a video consultation (视频会商)', hidesCase: true },
+  'case.consultationOutcome': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: "record a video consultation's outcome", hidesCase: true },
   'payload.decode': { roles: ['supervisor', 'approver'], side: 'either', what: "decode a case's Temporal payloads", hidesCase: true },
   'payload.encode': { roles: ['supervisor', 'approver'], side: 'either', what: "encode a case's Temporal payloads", hidesCase: true },
 } as const satisfies Record<string, PolicyRule>;

@@ -1,7 +1,7 @@
 // What the case workflow sends its projection with each event: the case-row fields that changed
 // since its last write (the event itself carries stage and status). Shared by the workflow's
 // recorder and the projection activity.
-import type { CaseSla, CorrectionNotice, CorrectionSide, Decision, DeliveryState, Intervention } from './case.js';
+import type { CaseSla, Consultation, CorrectionNotice, CorrectionSide, Decision, DeliveryState, Intervention } from './case.js';
 
 export interface CaseRowChanges {
   needsIntervention?: Intervention | null;
@@ -11,6 +11,8 @@ export interface CaseRowChanges {
   correction?: CorrectionNotice | null;
   correctionRounds?: Record<CorrectionSide, number>;
   sla?: CaseSla | null;
+  /** The case's video consultations (视频会商), whole. */
+  consultations?: Consultation[];
 }
 
 /**

@@ -44,6 +44,8 @@ export const TEST_TIMINGS = {
   // supplement deadline is 10 minutes, and no test depends on today's date being covered by the
   // calendar data. Tests of the calendar path set WORKING_DAY_MS to '' (unset).
   WORKING_DAY_MS: '60000',
+  // The SMS outbox schedule hourly: tests that send run its workflow themselves.
+  SMS_OUTBOX_INTERVAL_SECONDS: '3600',
 };
 
 export interface StackOptions {
@@ -81,6 +83,12 @@ export async function startStack(opts: StackOptions): Promise<TestStack> {
     // Activity failures are expected in these tests (down, flaky provinces); errors still show.
     LOG_LEVEL: 'error',
     ...TEST_TIMINGS,
+    // The simulator plays the video-meeting service (视频会商).
+    VIDEO_SERVICE_URL: simulator.videoBaseUrl,
+    VIDEO_SERVICE_API_KEY: simulator.serviceApiKey,
+    // The simulator plays the SMS gateway.
+    SMS_GATEWAY_URL: simulator.smsBaseUrl,
+    SMS_API_KEY: simulator.serviceApiKey,
     ...opts.env,
   });
   const secrets = randomSecrets(

@@ -1,5 +1,5 @@
 // Records the histories the replay test guards, one per branch of the case workflow (corrections on
-// both sides and a missed supplement deadline included), run for real
+// both sides, a missed supplement deadline and video consultations included), run for real
 // on a fresh Temporal dev server, database and simulator with the fixture key (test-only keys,
 // made-up applicants). Every recording is stamped with the fingerprint of the workflow code it ran
 // on (harness/workflowSource.ts) in test/fixtures/histories/manifest.json.
@@ -193,6 +193,83 @@ const SHORT_DAYS: Recording[] = [
   },
 ];
 
+/** Asks for a video consultation over the api, as a clerk would; answers its id. */
+async function requestConsultation(stack: TestStack, caseId: string, clerk: string, proposedInMs: number): Promise<string> {
+  const asked = await postJson<{ consultation: { consultationId: string } }>(`${stack.apiUrl}/v1/cases/${caseId}/consultations`, clerk, {
+    topic: '收件前视频会商',
+    participants: [{ side: 'receiving', staffId: 'test-clerk-440100' }, { side: 'handling', staffId: 'test-approver-510000' }, { side: 'applicant' }],
+    proposedTimes: [new Date(Date.now() + proposedInMs).toISOString()],
+  });
+  expectStatus(asked, 202, 'consultation request');
+  return asked.body.consultation.consultationId;
+}
+
+const consultationOf = async (stack: TestStack, caseId: string, id: string, what: string, done: (status: string) => boolean) =>
+  (await waitFor(stack, caseId, what, (s) => done(s.consultations?.find((k) => k.consultationId === id)?.status ?? ''))).consultations!.find((k) => k.consultationId === id)!;
+
+const recordOutcome = async (stack: TestStack, caseId: string, id: string, clerk: string, body: Record<string, unknown>) =>
+  expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/consultations/${encodeURIComponent(id)}/outcome`, clerk, body), 200, 'consultation outcome');
+
+/**
+ * Video consultations (视频会商), each case slowed at the province (1.5 s a call) so the request
+ * reaches it before the precheck passes; working days of 2 s, so a consultation nobody records is
+ * missed 0.6 s after its start and a receiving notice waits 20 s for its supplement.
+ */
+const CONSULTATIONS: Recording[] = [
+  {
+    // Held before acceptance; agrees a correction: the receiving notice, the supplement, the precheck again, then the transfer.
+    name: 'consultation-before-acceptance',
+    branches: ['consultation-before-acceptance', 'consultation-correction'],
+    submit: { applicantName: '历史会商收件' },
+    drive: async (stack, caseId, clerk) => {
+      const id = await requestConsultation(stack, caseId, clerk, 60_000);
+      const booked = await consultationOf(stack, caseId, id, 'consultation booked', (s) => s === 'booked');
+      stack.simulator.holdRoom(booked.roomId!);
+      await recordOutcome(stack, caseId, id, clerk, {
+        held: true,
+        minutes: '会商确认缴费凭证需重新开具。',
+        agreed: 'correction',
+        deficiencies: [{ materialCode: 'contribution-certificate', problem: '缴费年限与系统记录不一致', needed: '重新开具的缴费凭证' }],
+      });
+      await supplementOpenNotice(stack, caseId, clerk, 1, 'receiving');
+    },
+  },
+  {
+    // Booked, nobody records an outcome: missed, the transfer goes on; a late outcome is still taken.
+    name: 'consultation-missed',
+    branches: ['consultation-missed'],
+    submit: { applicantName: '历史会商未开' },
+    drive: async (stack, caseId, clerk) => {
+      const id = await requestConsultation(stack, caseId, clerk, 1500);
+      await consultationOf(stack, caseId, id, 'consultation missed', (s) => s === 'missed');
+      await recordOutcome(stack, caseId, id, clerk, { held: false, minutes: '会商未能举行。', agreed: 'withdraw-advised' });
+    },
+  },
+  {
+    // 视频会商收件 agrees not to accept: the case closes not_accepted with the minutes.
+    name: 'consultation-not-accepted',
+    branches: ['consultation-not-accepted'],
+    submit: { applicantName: '历史会商不予受理' },
+    drive: async (stack, caseId, clerk) => {
+      const id = await requestConsultation(stack, caseId, clerk, 60_000);
+      await consultationOf(stack, caseId, id, 'consultation booked', (s) => s === 'booked');
+      await recordOutcome(stack, caseId, id, clerk, { held: true, minutes: '经会商，不符合受理条件。', agreed: 'reject' });
+    },
+  },
+  {
+    // The video service is down past the retry budget: booking_failed, and the case goes on.
+    name: 'consultation-booking-failed',
+    branches: ['consultation-booking-failed'],
+    setup: (stack) => stack.simulator.setVideoScenario('down'),
+    submit: { applicantName: '历史会商预约失败' },
+    drive: async (stack, caseId, clerk) => {
+      const id = await requestConsultation(stack, caseId, clerk, 60_000);
+      await consultationOf(stack, caseId, id, 'booking failed', (s) => s === 'failed');
+      stack.simulator.setVideoScenario('ok');
+    },
+  },
+];
+
 async function main() {
   const keyring = parseKeyring(fs.readFileSync(path.join(DIR, 'fixture-keys.json'), 'utf8'), 'fixture-keys.json');
   const fingerprint = workflowSourceFingerprint();
@@ -209,6 +286,7 @@ async function main() {
       [QUICK, { STATUS_POLL_AFTER_MS: '1500', WORKING_DAY_MS: '' }, { reviewDelayMs: 300, correctionDelayMs: 300, procedureDelayMs: 300 }],
       [SLOW_POLL, { STATUS_POLL_AFTER_MS: '60000', WORKING_DAY_MS: '' }, { reviewDelayMs: 1000 }],
       [SHORT_DAYS, { STATUS_POLL_AFTER_MS: '60000', WORKING_DAY_MS: '200' }, { reviewDelayMs: 300, correctionDelayMs: 1500 }],
+      [CONSULTATIONS, { STATUS_POLL_AFTER_MS: '1500', WORKING_DAY_MS: '2000' }, { reviewDelayMs: 300, slowMs: 1500 }],
     ];
     for (const [recordings, env, simulator] of sets) {
       const stack = await startStack({ temporalAddress: temporal.address, databaseUrl: db.url, payloadKeys: keyring, env, simulator });
@@ -222,6 +300,7 @@ async function main() {
         stack.simulator.addRule({ match: { applicantName: '历史专家评审' }, scenario: 'procedure' });
         stack.simulator.addRule({ match: { applicantName: '历史延期' }, scenario: 'lost-callback' });
         stack.simulator.addRule({ match: { applicantName: '历史超期' }, scenario: 'lost-callback' });
+        for (const name of ['历史会商收件', '历史会商未开', '历史会商不予受理', '历史会商预约失败']) stack.simulator.addRule({ match: { applicantName: name }, scenario: 'slow' });
         stack.simulator.setScenario('330000', 'down');
         const clerk = await stack.token('clerk', '440100');
         const save = (name: string, workflowId: string, branches: string[], outcome: string) => {
@@ -248,6 +327,7 @@ async function main() {
           for (const [name, workflowType, args] of [
             ['maintenance-sweep-unattached-files', 'sweepUnattachedFilesWorkflow', [{ ttlHours: 24 }]],
             ['maintenance-escalate-follow-ups', 'escalateFollowUpsWorkflow', []],
+            ['maintenance-send-notifications', 'sendNotificationsWorkflow', []],
           ] as const) {
             const workflowId = `record-${name}`;
             await stack.client.workflow.execute(workflowType, { workflowId, taskQueue: CASE_TASK_QUEUE, args: [...args] });

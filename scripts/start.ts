@@ -95,6 +95,8 @@ async function main() {
     say(applied.length ? `migrations applied: ${applied.join(', ')}` : 'database schema up to date');
 
     let simulatorUrl: string | null = null;
+    let smsGateway: { SMS_GATEWAY_URL?: string; SMS_API_KEY?: string } = {};
+    let videoService: { VIDEO_SERVICE_URL?: string; VIDEO_SERVICE_API_KEY?: string } = {};
     if (!config.provinces) {
       const simulator = await startSimulator({
         provinces: secrets.provinces.map(({ code, secret }) => ({ code, secret })),
@@ -109,9 +111,13 @@ async function main() {
       });
       stops.push({ name: 'closing the simulator', ms: 5_000, stop: () => simulator.close() });
       simulatorUrl = simulator.url;
+      // Without a real SMS gateway, the simulator plays it.
+      if (!config.SMS_GATEWAY_URL) smsGateway = { SMS_GATEWAY_URL: simulator.smsBaseUrl, SMS_API_KEY: simulator.serviceApiKey };
+      // Without a real video-meeting service, the simulator plays it (视频会商).
+      if (!config.VIDEO_SERVICE_URL) videoService = { VIDEO_SERVICE_URL: simulator.videoBaseUrl, VIDEO_SERVICE_API_KEY: simulator.serviceApiKey };
     }
 
-    const system = await startSystem({ config, secrets, temporalAddress, databaseUrl });
+    const system = await startSystem({ config: { ...config, ...smsGateway, ...videoService }, secrets, temporalAddress, databaseUrl });
     stops.push({ name: 'stopping the worker and the api', ms: 40_000, stop: () => system.stop() });
 
     const api = system.apiUrl;

@@ -11,7 +11,7 @@ import { loadSecrets } from '../config/secrets.js';
 import { loggerOptions } from '../config/logger.js';
 import { createPool } from '../clients/postgres.js';
 import { connectTemporalClient } from '../clients/temporal.js';
-import { buildActivities, connectWorker, ensureSweepSchedule, installTemporalRuntime, temporalAddressOf, workerProvinces } from './system.js';
+import { buildActivities, connectWorker, ensureSchedules, installTemporalRuntime, temporalAddressOf, workerProvinces } from './system.js';
 import { createWorkers, runWorkers } from './workers.js';
 
 async function main() {
@@ -39,7 +39,7 @@ async function main() {
   if (activities.caseQueue) {
     const client = await connectTemporalClient({ address, namespace: config.TEMPORAL_NAMESPACE, keyring: secrets.payloadKeys, security: config });
     try {
-      await ensureSweepSchedule(client, config);
+      await ensureSchedules(client, config);
     } finally {
       await client.connection.close();
     }

@@ -12,6 +12,8 @@ import type { Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
 import { createCalendarActivities, createMaintenanceActivities, createProjectionActivities, createProvinceActivities, type ProvinceActivities } from '../activities/index.js';
 import { createLiaisonActivities } from '../activities/liaison.js';
+import { createVideoActivities } from '../activities/video.js';
+import { createNotificationActivities } from '../activities/notifications.js';
 import { shippedCalendar } from '../calendar/load.js';
 import { CALENDAR_RUNWAY_WARN_DAYS, dateInChina, type WorkingCalendar } from '../domain/calendar.js';
 import { createPool } from '../clients/postgres.js';
@@ -105,6 +107,19 @@ export function buildActivities(
           ...createProjectionActivities({ pool, pii: { keyring: secrets.piiSealKeys, hashKey: secrets.piiHashKey } }),
           ...createMaintenanceActivities({ pool, store }),
           ...createLiaisonActivities({ pool }),
+          // The video-meeting service of 视频会商 (VIDEO_SERVICE_URL; the simulator's in development and tests).
+          ...createVideoActivities({
+            service: config.VIDEO_SERVICE_URL && config.VIDEO_SERVICE_API_KEY ? { baseUrl: config.VIDEO_SERVICE_URL, apiKey: config.VIDEO_SERVICE_API_KEY } : null,
+            callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS,
+          }),
+          ...createNotificationActivities({
+            pool,
+            pii: { keyring: secrets.piiSealKeys, hashKey: secrets.piiHashKey },
+            calendar,
+            gateway: config.SMS_GATEWAY_URL && config.SMS_API_KEY ? { url: config.SMS_GATEWAY_URL.replace(/\/$/, ''), apiKey: config.SMS_API_KEY } : null,
+            supplementReminderDays: config.SMS_SUPPLEMENT_REMINDER_DAYS,
+            pickupReminderDays: config.PICKUP_REMINDER_DAYS,
+          }),
           // The working-day calendar, read once here; a malformed data file stops the start (calendar/load.ts).
           ...createCalendarActivities(calendar, { warnDaysLeft: config.SLA_WARN_DAYS_LEFT, warnUsedRatio: config.SLA_WARN_USED_RATIO }),
         }
@@ -116,6 +131,9 @@ export function buildActivities(
 /** The Temporal Schedule of the unattached-files sweep (workflows/maintenance/sweepUnattachedFiles.ts). */
 export const SWEEP_UNATTACHED_FILES_SCHEDULE_ID = 'tongban-sweep-unattached-files';
 
+/** The Temporal Schedule sending the SMS outbox (workflows/maintenance/sendNotifications.ts). */
+export const SEND_NOTIFICATIONS_SCHEDULE_ID = 'tongban-send-notifications';
+
 /** The Temporal Schedule of the escalation of overdue follow-ups (workflows/maintenance/escalateFollowUps.ts). */
 export const ESCALATE_FOLLOW_UPS_SCHEDULE_ID = 'tongban-escalate-follow-ups';
 
@@ -123,14 +141,15 @@ export const ESCALATE_FOLLOW_UPS_SCHEDULE_ID = 'tongban-escalate-follow-ups';
  * Creates the housekeeping schedules, or brings existing ones to the configured intervals and
  * inputs. Idempotent: every process that serves the case queue calls it when it starts.
  */
-export async function ensureSweepSchedule(client: Client, config: Config): Promise<void> {
+export async function ensureSchedules(client: Client, config: Config): Promise<void> {
   const input: SweepUnattachedFilesInput = { ttlHours: config.UNATTACHED_FILE_TTL_HOURS };
   await ensureSchedule(client, SWEEP_UNATTACHED_FILES_SCHEDULE_ID, config.FILE_SWEEP_INTERVAL_MINUTES, 'sweepUnattachedFilesWorkflow', [input]);
   await ensureSchedule(client, ESCALATE_FOLLOW_UPS_SCHEDULE_ID, config.FOLLOW_UP_SWEEP_INTERVAL_MINUTES, 'escalateFollowUpsWorkflow', []);
+  await ensureSchedule(client, SEND_NOTIFICATIONS_SCHEDULE_ID, config.SMS_OUTBOX_INTERVAL_SECONDS / 60, 'sendNotificationsWorkflow', []);
 }
 
 async function ensureSchedule(client: Client, scheduleId: string, everyMinutes: number, workflowType: string, args: unknown[]): Promise<void> {
-  const spec: ScheduleSpec = { intervals: [{ every: `${everyMinutes} minutes` }] };
+  const spec: ScheduleSpec = { intervals: [{ every: `${Math.round(everyMinutes * 60)} seconds` }] };
   const action: ScheduleOptionsAction = { type: 'startWorkflow', workflowType, workflowId: scheduleId, taskQueue: CASE_TASK_QUEUE, args };
   try {
     await client.schedule.create({ scheduleId, spec, action, policies: { overlap: 'SKIP' } });
@@ -198,7 +217,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   const running = runWorkers(workers);
   running.catch(() => {});
   const client = await connectTemporalClient({ address: opts.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, keyring: secrets.payloadKeys, security: config });
-  await ensureSweepSchedule(client, config);
+  await ensureSchedules(client, config);
   const api = await startApi({ config, secrets, pool, temporal: client, store, calendar, host: config.HOST, port: config.PORT, logger: opts.apiLogger });
 
   let stopped: Promise<void> | null = null;

@@ -7,12 +7,14 @@ import type { Keyring } from '../config/secrets.js';
 import { encryptedDataConverter } from '../crypto/payloadCodec.js';
 import type { CalendarActivities, MaintenanceActivities, ProjectionActivities, ProvinceActivities } from '../activities/index.js';
 import type { LiaisonActivities } from '../activities/liaison.js';
+import type { VideoActivities } from '../activities/video.js';
+import type { NotificationActivities } from '../activities/notifications.js';
 import { CASE_TASK_QUEUE, provinceTaskQueue } from '../workflows/messages.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** What the case queue runs besides the workflows: the projection, the calendar, liaison bookkeeping and the scheduled housekeeping. */
-export type CaseQueueActivities = ProjectionActivities & MaintenanceActivities & CalendarActivities & LiaisonActivities;
+/** What the case queue runs besides the workflows: the projection, the calendar, liaison bookkeeping, the video-meeting service and the scheduled housekeeping. */
+export type CaseQueueActivities = ProjectionActivities & MaintenanceActivities & CalendarActivities & LiaisonActivities & NotificationActivities & VideoActivities;
 
 export interface WorkerSetup {
   connection: NativeConnection;

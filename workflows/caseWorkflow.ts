@@ -1,10 +1,11 @@
-// One durable workflow per case (办件). It reads like the procedure: intake → precheck →
-// transfer → review → decision → delivery, each stage in its own module under workflows/case/,
-// driven by the item definition pinned in the input. Everything that can change (province
-// endpoints, secrets, the stores) lives behind activities; staff and provinces reach the case
-// through the messages in workflows/messages.ts.
+// One durable workflow per case (办件). It reads like the procedure: intake → precheck (with the
+// video consultations before acceptance) → transfer → review → decision → delivery, each stage in
+// its own module under workflows/case/, driven by the item definition pinned in the input.
+// Everything that can change (province endpoints, secrets, the stores) lives behind activities;
+// staff and provinces reach the case through the messages in workflows/messages.ts.
 import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { CaseInput, CaseState } from '../domain/case.js';
+import { settleConsultations } from './case/consultation.js';
 import { deliver } from './case/delivery.js';
 import { registerHandlers } from './case/handlers.js';
 import { precheck } from './case/precheck.js';
@@ -37,6 +38,8 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
     from = 'review';
   }
   await sla;
+  // A booking in flight when the case closed is still recorded; the watches end with the case.
+  await settleConsultations(c);
   await condition(allHandlersFinished);
   return c.state;
 }
@@ -44,6 +47,8 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
 async function procedure(c: CaseRun, from: 'intake' | 'review'): Promise<void> {
   if (from === 'intake') {
     await intake(c);
+    // Accepted once the precheck passes and the consultations asked for before acceptance
+    // (视频会商收件) have their outcome; it may end in a notice to the applicant or not accepted.
     if (!(await precheck(c))) return;
     await transfer(c);
   } else {

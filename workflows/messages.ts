@@ -3,7 +3,7 @@
 import type { LiaisonMessageRequest } from '../contracts/province.js';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CaseState, ProvinceEvent } from '../domain/case.js';
+import type { CaseState, ConsultationAgreement, ConsultationParticipant, Deficiency, ProvinceEvent } from '../domain/case.js';
 
 /** Task queue of the case workflows and of activities that touch tongban's own stores. */
 export const CASE_TASK_QUEUE = 'tongban-case';
@@ -75,6 +75,30 @@ export interface ExtensionDecision {
   reason: string;
 }
 
+/** Either side asks for a video consultation (视频会商); the case books it with the video-meeting service. */
+export interface ConsultationRequest {
+  actor: string;
+  role: string;
+  region: string;
+  topic: string;
+  participants: ConsultationParticipant[];
+  /** 1–5 ISO instants, in order of preference. */
+  proposedTimes: string[];
+}
+
+/** What came of a booked (or missed) consultation, recorded by staff of either side. */
+export interface ConsultationOutcomeCommand {
+  actor: string;
+  role: string;
+  region: string;
+  consultationId: string;
+  held: boolean;
+  minutes: string;
+  agreed: ConsultationAgreement;
+  /** Required with `correction`: the one-time notice agreed on. */
+  deficiencies?: Deficiency[];
+}
+
 export const getStateQuery = defineQuery<CaseState>('getState');
 /** A verified province event (from a callback); duplicates by eventId are ignored. */
 export const provinceEventSignal = defineSignal<[ProvinceEvent]>('provinceEvent');
@@ -90,6 +114,18 @@ export const supplementUpdate = defineUpdate<CaseState, [SupplementCommand]>('su
 export const requestExtensionUpdate = defineUpdate<CaseState, [ExtensionRequest]>('requestExtension');
 /** The decision on a pending extension; rejected (ExtensionNotPending) when it is not pending. */
 export const decideExtensionUpdate = defineUpdate<CaseState, [ExtensionDecision]>('decideExtension');
+/**
+ * A video consultation; rejected (ConsultationNotAllowed) once the case is decided or closed, while
+ * another is requested or booked, or past the most a case may have; (ConsultationInvalid) when the
+ * request itself is malformed. Answers once it is on record as requested: the booking follows.
+ */
+export const requestConsultationUpdate = defineUpdate<CaseState, [ConsultationRequest]>('requestConsultation');
+/**
+ * The outcome of a booked or missed consultation; rejected (ConsultationNotOpen) when it is not
+ * waiting for one or the case has ended, (ConsultationInvalid) when malformed (a `correction`
+ * without deficiencies, a material the item does not have).
+ */
+export const recordConsultationOutcomeUpdate = defineUpdate<CaseState, [ConsultationOutcomeCommand]>('recordConsultationOutcome');
 /** Staff retry of the step a case is stuck on; rejected when nothing is stuck. */
 export const retryUpdate = defineUpdate<CaseState, [StaffCommand]>('retry');
 

@@ -1,5 +1,5 @@
 // /v1/cases: intake, reads from the projection, and staff commands on a running case (among them
-// the supplement answering a correction notice). Each route's
+// the supplement answering a correction notice, extensions, video consultations). Each route's
 // role gate comes from the one policy table (domain/policy.ts); the side of the case is checked
 // once the case is known, in the use case.
 import type { FastifyInstance } from 'fastify';
@@ -21,6 +21,10 @@ import {
   caseListQuerySchema,
   caseListSchema,
   caseSubmissionSchema,
+  consultationOutcomeSchema,
+  consultationParams,
+  consultationRequestSchema,
+  consultationResultSchema,
   deliveryConfirmationSchema,
   intakeHeadersSchema,
   staffCommandSchema,
@@ -219,6 +223,60 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
       return { caseId: result.caseId, extension: result.extension! };
     },
   );
+
+  app.post(
+    '/cases/:caseId/consultations',
+    {
+      config: { roles: allowedRoles('case.consult') },
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'Request a video consultation (视频会商) between the offices (clerk, approver or supervisor of either side)',
+        description:
+          'The case books a room with the video-meeting service for the first proposed time still ahead (30 minutes) and records the room and a personal join link per participant (GET /v1/cases/{caseId} → consultations); if the service refuses or stays down past the retry budget the consultation is `failed` and may be requested again. Before the case went to the handling authority (视频会商收件) it holds the transfer until its outcome. 409 with the reason when the case does not allow one now (decided or closed, another requested or booked).',
+        params: caseIdParams,
+        body: consultationRequestSchema,
+        response: { 202: consultationResultSchema, ...problems(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { topic, participants, proposedTimes } = request.body;
+      const result = await runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'requestConsultation', topic, participants, proposedTimes });
+      const { consultation, ...rest } = result;
+      // Its room and links follow in the case view (GET /v1/cases/{caseId} → consultations).
+      return reply.code(202).send({ ...rest, consultation: consultation! });
+    },
+  );
+
+  app.post(
+    '/cases/:caseId/consultations/:id/outcome',
+    {
+      config: { roles: allowedRoles('case.consultationOutcome') },
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'Record what came of a video consultation (staff of either side)',
+        description:
+          'For a booked or missed consultation. The case goes on from the agreed step: before the transfer `correction` opens a one-time notice of the receiving window with the deficiencies and `reject` closes the case not_accepted with the minutes as the reason; after it, both are the handling authority’s to issue and the agreement is recorded; `continue` changes nothing; `withdraw-advised` is recorded (the applicant may withdraw). 404 for a consultation the case does not have; 409 when it is not waiting for an outcome.',
+        params: consultationParams,
+        body: consultationOutcomeSchema,
+        response: { 200: consultationResultSchema, ...problems(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request) => {
+      const { held, minutes, agreed, deficiencies } = request.body;
+      const result = await runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, {
+        kind: 'recordConsultationOutcome',
+        consultationId: request.params.id,
+        held,
+        minutes,
+        agreed,
+        ...(deficiencies ? { deficiencies } : {}),
+      });
+      const { consultation, ...rest } = result;
+      return { ...rest, consultation: consultation! };
+    },
+  );
 };
 
 const clockReadingSchema = z
@@ -251,6 +309,10 @@ const deadlinesSchema = z
     asOf: z.string(),
     promised: clockReadingSchema.nullable(),
     statutory: clockReadingSchema.nullable(),
+    delivery: clockReadingSchema
+      .extend({ approvedOn: z.string().meta({ format: 'date' }), deliveredOn: z.string().nullable().meta({ format: 'date' }) })
+      .nullable()
+      .meta({ description: 'Art. 44: the result reaches the applicant within 10 working days of the approval; counted to the day it was delivered' }),
     calendarGap: z.string().nullable().optional().meta({ description: 'Why a limit is null: the working-day calendar data ends before it' }),
   })
   .meta({ id: 'CaseDeadlines' });

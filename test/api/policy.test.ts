@@ -64,6 +64,17 @@ describe('role-and-side policy', () => {
     expect(outcome('manager', '440000', 'case.retry')).toBe(403);
   });
 
+  it('When a video consultation is requested or its outcome recorded, then clerks, approvers and supervisors of either side may, managers may not', () => {
+    for (const action of ['case.consult', 'case.consultationOutcome'] as const) {
+      for (const role of ['clerk', 'approver', 'supervisor'] as const) {
+        expect(outcome(role, '440100', action)).toBe('ok');
+        expect(outcome(role, '510100', action)).toBe('ok');
+      }
+      expect(outcome('manager', '440000', action)).toBe(403);
+      expect(outcome('clerk', '330000', action)).toBe(404);
+    }
+  });
+
   it('When a case is read, then any staff role of either side may', () => {
     for (const role of ['clerk', 'approver', 'supervisor', 'manager', 'item_admin'] as const) {
       expect(outcome(role, '440000', 'case.read')).toBe('ok');

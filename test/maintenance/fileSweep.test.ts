@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePdf, submitCase, uploadFile } from '../../harness/cases.js';
-import { ensureSweepSchedule, SWEEP_UNATTACHED_FILES_SCHEDULE_ID } from '../../worker/system.js';
+import { ensureSchedules, SWEEP_UNATTACHED_FILES_SCHEDULE_ID } from '../../worker/system.js';
 import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
 
 let stack: TestStack;
@@ -46,12 +46,12 @@ describe('the unattached-files sweep', () => {
     expect(before.spec.intervals?.[0]?.every).toBe(60 * 60_000);
     expect(before.action.args).toEqual([{ ttlHours: 24 }]);
 
-    await ensureSweepSchedule(stack.client, { ...stack.config, FILE_SWEEP_INTERVAL_MINUTES: 15, UNATTACHED_FILE_TTL_HOURS: 48 });
+    await ensureSchedules(stack.client, { ...stack.config, FILE_SWEEP_INTERVAL_MINUTES: 15, UNATTACHED_FILE_TTL_HOURS: 48 });
     const after = await handle.describe();
     expect(after.spec.intervals?.[0]?.every).toBe(15 * 60_000);
     expect(after.action.args).toEqual([{ ttlHours: 48 }]);
 
-    await ensureSweepSchedule(stack.client, stack.config);
+    await ensureSchedules(stack.client, stack.config);
     expect((await handle.describe()).action.args).toEqual([{ ttlHours: 24 }]);
   });
 

@@ -37,12 +37,19 @@ const REQUIRED_BRANCHES = [
   'extension',
   'sla-warning',
   'sla-overdue',
+  // Video consultations (workflows/case/consultation.ts).
+  'consultation-before-acceptance',
+  'consultation-correction',
+  'consultation-missed',
+  'consultation-not-accepted',
+  'consultation-booking-failed',
   // The forwarding of a liaison message (workflows/liaison/forwardLiaisonMessage.ts).
   'liaison-forward',
   'liaison-waits-for-province-case',
   // The scheduled housekeeping (workflows/maintenance/).
   'maintenance-sweep-unattached-files',
   'maintenance-escalate-follow-ups',
+  'maintenance-send-notifications',
 ];
 
 interface JsonEvent {

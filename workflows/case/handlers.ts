@@ -1,8 +1,10 @@
 // The case's messages: the state query, province events (signal), and the staff updates whose
-// validators decide whether the case allows them now (a rejection reaches staff as a 409).
+// validators decide whether the case allows them now (a rejection reaches staff as a 409); the
+// extensions' and the video consultations' live in their own modules.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { isOpenStatus } from '../../domain/case.js';
 import { confirmDeliveryUpdate, getStateQuery, provinceEventSignal, retryUpdate, supplementUpdate, withdrawUpdate, type StaffCommand, type SupplementCommand } from '../messages.js';
+import { registerConsultationHandlers } from './consultation.js';
 import { registerExtensionHandlers } from './extension.js';
 import { provinceEventProblem } from './inbox.js';
 import type { CaseRun } from './run.js';
@@ -77,6 +79,7 @@ export function registerHandlers(c: CaseRun): void {
   );
 
   registerExtensionHandlers(c);
+  registerConsultationHandlers(c);
 
   setHandler(
     confirmDeliveryUpdate,

@@ -3,10 +3,17 @@
 // not closed: the receiving window issues one notice with every deficiency (收件补正) and the
 // precheck runs again on the supplemented materials. Cases from before keep closing as
 // not_accepted.
+//
+// Since CONSULTATIONS_PATCH a case that passes is accepted only once the video consultations asked
+// for before acceptance (视频会商收件) have their outcome (or were missed, or could not be booked):
+// the receiving clerk and the handling authority look at the materials together first, and what
+// they agree is acted on here: a notice of the receiving window with the agreed deficiencies (and
+// the precheck again after the supplement), or the case not accepted (workflows/case/consultation.ts).
 import { patched } from '@temporalio/workflow';
 import type { ELicenceCheck } from '../../activities/index.js';
 import type { Deficiency } from '../../domain/case.js';
 import { missingRequiredMaterials } from '../../domain/items.js';
+import { consultBeforeAcceptance, CONSULTATIONS_PATCH } from './consultation.js';
 import { applySupplement, awaitSupplement, CORRECTIONS_PATCH } from './correction.js';
 import { enter, type CaseRun } from './run.js';
 import { step } from './step.js';
@@ -16,16 +23,21 @@ export async function precheck(c: CaseRun): Promise<boolean> {
   for (;;) {
     enter(c, 'precheck');
     const { problems, deficiencies, eLicences } = await examine(c);
+    let notice = deficiencies;
     if (problems.length === 0) {
       await c.record('precheck.passed', { eLicences });
-      return true;
-    }
-    if (!patched(CORRECTIONS_PATCH)) {
+      if (!patched(CONSULTATIONS_PATCH)) return true;
+      // 视频会商收件: the consultations asked for before acceptance decide whether it is accepted.
+      const agreed = await consultBeforeAcceptance(c);
+      if (agreed.step === 'transfer') return true;
+      if (agreed.step === 'closed') return false;
+      notice = agreed.deficiencies;
+    } else if (!patched(CORRECTIONS_PATCH)) {
       enter(c, 'closed', 'not_accepted');
       await c.record('precheck.failed', { problems, eLicences });
       return false;
     }
-    const supplement = await awaitSupplement(c, 'receiving', deficiencies);
+    const supplement = await awaitSupplement(c, 'receiving', notice);
     if (!supplement) return false;
     applySupplement(c, supplement);
   }

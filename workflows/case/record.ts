@@ -51,6 +51,7 @@ function rowFieldsOf(state: CaseState): RowFields {
     correction: state.correction ?? null,
     correctionRounds: state.correctionRounds ?? { receiving: 0, handling: 0 },
     sla: state.sla ?? null,
+    consultations: state.consultations ?? [],
   };
 }
 

@@ -47,6 +47,10 @@ export interface CaseRun {
   clockEvents: ClockEvent[];
   /** Run by the recorder after each event is written: the SLA clock's hook (workflows/case/sla.ts). */
   afterRecord: ((type: CaseEventType) => Promise<void>) | null;
+  /** Consultations whose agreement the procedure has acted on before acceptance (workflows/case/consultation.ts). */
+  consultationsTaken: string[];
+  /** Each requested consultation's booking and watch for its outcome, running beside the procedure. */
+  consultationWork: Promise<void>[];
 }
 
 export function openCase(input: CaseInput): CaseRun {
@@ -100,6 +104,8 @@ export function openCase(input: CaseInput): CaseRun {
     transferStarted: false,
     clockEvents: [],
     afterRecord: null,
+    consultationsTaken: [],
+    consultationWork: [],
   };
   const recorder = createRecorder(c);
   Object.assign(c, { record: recorder.record, inbox: createInbox(c) });
