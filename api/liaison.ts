@@ -198,7 +198,8 @@ export async function receiveLiaisonEvent(pool: pg.Pool, regionCode: string, eve
       throw problem(400, 'the message answers no message written to the handling side of this case', { errors: [{ path: 'data.inReplyTo', message: `no message ${event.data.inReplyTo} to the handling side of case ${event.caseId}` }] });
     }
   }
-  const { created } = await insertMessage(pool, {
+  // One transaction: the answer and the acknowledgement it gives appear together.
+  const { created } = await withTransaction(pool, (client) => insertMessage(client, {
     messageId: event.data.messageId,
     caseId: event.caseId,
     from: 'handling',
@@ -211,7 +212,7 @@ export async function receiveLiaisonEvent(pool: pg.Pool, regionCode: string, eve
     sentAt: event.at,
     idempotencyKey: event.eventId,
     files: [],
-  }).catch((e: unknown) => {
+  })).catch((e: unknown) => {
     // The province reused a messageId for another event: a conflict, not a new message.
     if (e instanceof Error && /case_messages_pkey/.test(e.message)) throw problem(409, `message ${event.data.messageId} already exists`);
     throw e;
