@@ -323,7 +323,8 @@ const licenceSchema = z
 const certificateSchema = z.object({ certificateId: z.string(), issuer: z.string(), sha256: z.string(), issuedAt: z.string(), licence: licenceSchema.optional() });
 const deliveryStateSchema = z.object({
   method: z.enum(DELIVERY_METHODS),
-  status: z.enum(['pending', 'issued', 'mailed', 'confirmed']),
+  status: z.enum(['pending', 'issued', 'mailed', 'returned', 'confirmed']),
+  returnedReason: z.string().optional().meta({ description: 'Mail that came back undelivered: why (the result then waits at the receiving window)' }),
   trackingNumber: z.string().optional(),
   certificate: certificateSchema.optional(),
   confirmedBy: z.string().optional(),

@@ -362,6 +362,8 @@ export const eventDataSchemas = {
   'case.rejected': z.object({ provinceCaseId: provinceCaseIdSchema.optional(), reasons: z.array(text(1000)).min(1, 'must give at least one reason').max(20) }),
   'delivery.mailed': z.object({ trackingNumber: text(64) }),
   'delivery.received': z.object({ trackingNumber: text(64).optional(), signedBy: text(200).optional(), at: isoInstantSchema.optional() }),
+  // The mail came back undelivered (退件): the result goes to the receiving window for collection.
+  'delivery.returned': z.object({ trackingNumber: text(64).optional(), reason: text(500) }),
   // 审查补正 (art. 32): one notice listing every deficiency at once, one entry per material.
   'review.correction_required': z.object({
     noticeId: noticeIdSchema,

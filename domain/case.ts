@@ -99,7 +99,7 @@ export interface CaseInput {
   timing: CaseTiming;
 }
 
-export const PROVINCE_EVENT_TYPES = ['case.accepted', 'case.approved', 'case.rejected', 'delivery.mailed', 'delivery.received', 'review.correction_required', 'review.procedure_started', 'review.procedure_ended'] as const;
+export const PROVINCE_EVENT_TYPES = ['case.accepted', 'case.approved', 'case.rejected', 'delivery.mailed', 'delivery.received', 'delivery.returned', 'review.correction_required', 'review.procedure_started', 'review.procedure_ended'] as const;
 export type ProvinceEventType = (typeof PROVINCE_EVENT_TYPES)[number];
 
 /** A signed callback from a province system, after the api verified it. */
@@ -139,7 +139,7 @@ export interface Decision {
   at: string;
 }
 
-export type DeliveryStatus = 'pending' | 'issued' | 'mailed' | 'confirmed';
+export type DeliveryStatus = 'pending' | 'issued' | 'mailed' | 'returned' | 'confirmed';
 
 export interface DeliveryState {
   method: DeliveryMethod;
@@ -148,6 +148,8 @@ export interface DeliveryState {
   certificate?: Certificate;
   confirmedBy?: string;
   confirmedAt?: string;
+  /** Mail that came back undelivered: why; the result then waits at the receiving window. */
+  returnedReason?: string;
 }
 
 export interface Intervention {

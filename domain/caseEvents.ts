@@ -60,6 +60,8 @@ export interface CaseEventData {
   'delivery.issued': { certificate: Certificate | null };
   'delivery.awaiting': { method: string };
   'delivery.mailed': { trackingNumber: string | null; via: 'callback' | 'poll' };
+  /** The mail came back undelivered; the result goes to the receiving window for collection. */
+  'delivery.returned': { trackingNumber: string | null; reason: string; via: 'callback' | 'poll' };
   /** By the province (signedBy masked) or by staff at the window or for a mail receipt. */
   'delivery.confirmed':
     | { signedBy: string | null; via: 'callback' | 'poll' }
@@ -165,6 +167,7 @@ export const CASE_EVENT_TYPES = [
   'delivery.issued',
   'delivery.awaiting',
   'delivery.mailed',
+  'delivery.returned',
   'delivery.confirmed',
   'case.closed',
   'case.completed',

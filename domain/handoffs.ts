@@ -329,6 +329,9 @@ export function handoffsFromEvent(event: LedgerEvent): HandoffDraft[] {
     case 'delivery.mailed':
       // Acknowledged later, by the applicant's receipt (delivery.confirmed).
       return [entry('result_by_post', 'result:post', 'handling', 'post', [{ trackingNumber: str(d.trackingNumber) }], false)];
+    case 'delivery.returned':
+      // The post brought the result back undelivered (the next entry sends it to the window).
+      return [entry('result_by_post', 'result:post:returned', 'post', 'handling', [{ trackingNumber: str(d.trackingNumber), reason: str(d.reason) }], true)];
     case 'delivery.confirmed': {
       if (d.method === 'window') {
         // Picked up at the receiving window: the clerk records the applicant's signature.

@@ -79,6 +79,15 @@ const QUICK: Recording[] = [
       expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/delivery-confirmation`, clerk, { method: 'window', note: '申请人已领取' }), 200, 'window pick-up');
     },
   },
+  {
+    name: 'delivery-mail-returned',
+    branches: ['delivery-mail-returned'],
+    submit: { applicantName: '历史退件', delivery: { method: 'mail', address: '四川省成都市武侯区人民南路4段1号' } },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'mail returned', (s) => s.delivery.status === 'returned');
+      expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/delivery-confirmation`, clerk, { method: 'window', note: '退件后窗口领取' }), 200, 'window pick-up after returned mail');
+    },
+  },
   { name: 'status-poll', branches: ['status-poll'], submit: { applicantName: '历史轮询' } },
   {
     name: 'intervention-retry',
@@ -300,6 +309,7 @@ async function main() {
         stack.simulator.addRule({ match: { applicantName: '历史专家评审' }, scenario: 'procedure' });
         stack.simulator.addRule({ match: { applicantName: '历史延期' }, scenario: 'lost-callback' });
         stack.simulator.addRule({ match: { applicantName: '历史超期' }, scenario: 'lost-callback' });
+        stack.simulator.addRule({ match: { applicantName: '历史退件' }, scenario: 'mail-returned' });
         for (const name of ['历史会商收件', '历史会商未开', '历史会商不予受理', '历史会商预约失败']) stack.simulator.addRule({ match: { applicantName: name }, scenario: 'slow' });
         stack.simulator.setScenario('330000', 'down');
         const clerk = await stack.token('clerk', '440100');

@@ -564,6 +564,10 @@ export class ProvinceSimulation {
   }
 
   private receive(province: Province, simCase: SimCase): void {
+    if (this.scenarioFor(province, subjectOfCase(simCase.request)) === 'mail-returned') {
+      this.emit(province, simCase, 'delivery.returned', { trackingNumber: simCase.trackingNumber, reason: '收件人地址不详，无法投递，邮件退回' });
+      return;
+    }
     simCase.status = 'delivered';
     this.emit(province, simCase, 'delivery.received', { trackingNumber: simCase.trackingNumber, signedBy: simCase.request.applicant.name });
   }

@@ -16,6 +16,8 @@ export const SCENARIOS = [
   'correction-2',
   // An art. 45 procedure (review.procedure_started, later review.procedure_ended), then approval.
   'procedure',
+  // Approval; a result sent by mail comes back undelivered (delivery.returned instead of delivery.received).
+  'mail-returned',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

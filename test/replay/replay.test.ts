@@ -21,6 +21,7 @@ const manifest = readManifest(DIR);
 const REQUIRED_BRANCHES = [
   'delivery-electronic',
   'delivery-mail',
+  'delivery-mail-returned',
   'delivery-window',
   'rejection',
   'intervention-retry',

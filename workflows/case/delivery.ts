@@ -1,10 +1,14 @@
 // Delivery (送达): an electronic certificate is issued with the approval; a result sent by mail is
-// tracked until the province reports it received (or staff record the receipt); a window pick-up
-// is confirmed by the receiving window's clerk. Then the case is complete.
-import { condition } from '@temporalio/workflow';
-import type { CaseState, ProvinceEvent } from '../../domain/case.js';
+// tracked until the province reports it received (or staff record the receipt), or returned
+// undelivered, when it waits at the receiving window instead; a window pick-up is confirmed by the
+// receiving window's clerk. Then the case is complete.
+import { condition, patched } from '@temporalio/workflow';
+import type { CaseState, ProvinceEvent, ProvinceEventType } from '../../domain/case.js';
 import { maskName } from '../../domain/idNumber.js';
 import { enter, type CaseRun } from './run.js';
+
+/** Mail may come back undelivered; the result then waits at the receiving window. */
+export const MAIL_RETURNED_PATCH = 'mail-returned';
 
 export async function deliver(c: CaseRun, approval: ProvinceEvent): Promise<void> {
   enter(c, 'delivery');
@@ -26,18 +30,29 @@ async function handOver(c: CaseRun, approval: ProvinceEvent): Promise<void> {
   await c.record('delivery.awaiting', { method });
   const confirmedByStaff = () => c.confirmation !== null;
   if (method === 'mail') {
-    const mailed = await c.inbox.next(['delivery.mailed', 'delivery.received'], confirmedByStaff);
+    // Since MAIL_RETURNED_PATCH the post may bring the result back undelivered (退件).
+    const returnable = patched(MAIL_RETURNED_PATCH);
+    const outcomes: ProvinceEventType[] = returnable ? ['delivery.received', 'delivery.returned'] : ['delivery.received'];
+    const mailed = await c.inbox.next(['delivery.mailed', ...outcomes], confirmedByStaff);
     if (mailed?.type === 'delivery.mailed') {
       state.delivery = { ...state.delivery, status: 'mailed', trackingNumber: stringOr(mailed.data.trackingNumber) };
       await c.record('delivery.mailed', { trackingNumber: state.delivery.trackingNumber ?? null, via: mailed.via }, actor);
     }
-    const received = mailed?.type === 'delivery.received' ? mailed : await c.inbox.next(['delivery.received'], confirmedByStaff);
-    if (received) {
-      state.delivery = { ...state.delivery, status: 'confirmed', confirmedBy: actor, confirmedAt: received.at };
+    const outcome = mailed && mailed.type !== 'delivery.mailed' ? mailed : await c.inbox.next(outcomes, confirmedByStaff);
+    if (outcome?.type === 'delivery.received') {
+      state.delivery = { ...state.delivery, status: 'confirmed', confirmedBy: actor, confirmedAt: outcome.at };
       // The recipient's name is personal data: only its masked form is recorded.
-      const signedBy = stringOr(received.data.signedBy);
-      await c.record('delivery.confirmed', { signedBy: signedBy ? maskName(signedBy) : null, via: received.via }, actor);
+      const signedBy = stringOr(outcome.data.signedBy);
+      await c.record('delivery.confirmed', { signedBy: signedBy ? maskName(signedBy) : null, via: outcome.via }, actor);
       return;
+    }
+    if (outcome?.type === 'delivery.returned') {
+      // The result goes to the receiving window; the applicant is told it is there and collects it.
+      const reason = stringOr(outcome.data.reason) ?? '';
+      state.delivery = { ...state.delivery, status: 'returned', returnedReason: reason };
+      await c.record('delivery.returned', { trackingNumber: state.delivery.trackingNumber ?? stringOr(outcome.data.trackingNumber) ?? null, reason, via: outcome.via }, actor);
+      await c.record('delivery.awaiting', { method: 'window' });
+      await condition(confirmedByStaff);
     }
   } else {
     await condition(confirmedByStaff);

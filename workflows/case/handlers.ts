@@ -93,8 +93,13 @@ export function registerHandlers(c: CaseRun): void {
         if (state.stage !== 'delivery' || state.status !== 'active') {
           throw ApplicationFailure.nonRetryable(`nothing to deliver: the case is at ${state.stage} (${state.status})`, 'NotInDelivery');
         }
-        if (cmd.method !== state.delivery.method) {
-          throw ApplicationFailure.nonRetryable(`the result goes out by ${state.delivery.method}, not ${cmd.method}`, 'WrongDeliveryMethod');
+        // Mail that came back undelivered waits at the receiving window: collected there.
+        const expected = state.delivery.status === 'returned' ? 'window' : state.delivery.method;
+        if (cmd.method !== expected) {
+          throw ApplicationFailure.nonRetryable(
+            state.delivery.status === 'returned' ? `the mail came back undelivered: the result waits at the window, so confirm its collection there (window), not ${cmd.method}` : `the result goes out by ${state.delivery.method}, not ${cmd.method}`,
+            'WrongDeliveryMethod',
+          );
         }
       },
     },
