@@ -190,6 +190,7 @@ function caseInputOf(config: Config, staff: StaffClaims, item: ItemDefinition, b
     submittedBy: { id: staff.sub, role: staff.role, region: staff.region },
     callbackUrl: `${config.PUBLIC_URL}/v1/province-callbacks/${provinceOf(body.handlingRegion)}`,
     timing: caseTiming(config),
+    ...(body.consultBeforeAcceptance ? { consultBeforeAcceptance: true as const } : {}),
   };
 }
 

@@ -83,6 +83,9 @@ export const caseSubmissionSchema = z
       .superRefine((d, ctx) => {
         if (d.method === 'mail' && !d.address) ctx.addIssue({ code: 'custom', path: ['address'], message: 'is required when the method is mail' });
       }),
+    consultBeforeAcceptance: z.boolean().optional().meta({
+      description: '视频会商收件: the case is not passed to the handling authority until a video consultation about it has been requested and has its outcome (POST /v1/cases/{id}/consultations)',
+    }),
   })
   .meta({ id: 'CaseSubmission' });
 export type CaseSubmission = z.infer<typeof caseSubmissionSchema>;

@@ -97,6 +97,8 @@ export interface CaseInput {
   /** Where the handling province sends its callbacks. */
   callbackUrl: string;
   timing: CaseTiming;
+  /** 视频会商收件: hold the case before the transfer until a consultation has been requested and has its outcome. Absent unless asked for. */
+  consultBeforeAcceptance?: true;
 }
 
 export const PROVINCE_EVENT_TYPES = ['case.accepted', 'case.approved', 'case.rejected', 'delivery.mailed', 'delivery.received', 'delivery.returned', 'review.correction_required', 'review.procedure_started', 'review.procedure_ended'] as const;

@@ -50,6 +50,8 @@ export interface CaseEventData {
     materials: string[];
   };
   'precheck.passed': { eLicences: ELicenceResult[] };
+  /** Taken in with consultBeforeAcceptance: the case waits for a video consultation to be requested. */
+  'precheck.awaiting_consultation': Record<string, never>;
   'precheck.failed': { problems: string[]; eLicences: ELicenceResult[] };
   'transfer.created': { provinceCaseId: string };
   'material.transferred': { materialCode: string; sha256: string; size: number };
@@ -157,6 +159,7 @@ export type CaseEventType = keyof CaseEventData;
 export const CASE_EVENT_TYPES = [
   'case.submitted',
   'precheck.passed',
+  'precheck.awaiting_consultation',
   'precheck.failed',
   'transfer.created',
   'material.transferred',

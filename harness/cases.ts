@@ -32,6 +32,8 @@ export interface SubmitOptions {
   handlingRegion?: string;
   delivery?: { method: 'window' | 'mail' | 'electronic'; address?: string };
   materialCodes?: string[];
+  /** 视频会商收件: hold the case at the precheck until a consultation has its outcome. */
+  consultBeforeAcceptance?: boolean;
 }
 
 const ITEM_MATERIALS: Record<string, string[]> = {
@@ -57,6 +59,7 @@ export async function submitCase(apiUrl: string, token: string, opts: SubmitOpti
     channel: 'window',
     materials,
     delivery: opts.delivery ?? { method: 'electronic' },
+    ...(opts.consultBeforeAcceptance ? { consultBeforeAcceptance: true } : {}),
   };
   const key = randomUUID();
   const res = await fetch(`${apiUrl}/v1/cases`, {

@@ -244,6 +244,20 @@ const CONSULTATIONS: Recording[] = [
     },
   },
   {
+    // Taken in with consultBeforeAcceptance: waits at the precheck for the request, then goes on after `continue`.
+    name: 'consultation-requested-at-intake',
+    branches: ['consultation-requested-at-intake'],
+    submit: { applicantName: '历史约定会商', consultBeforeAcceptance: true },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'precheck', (s) => s.stage === 'precheck');
+      await new Promise((r) => setTimeout(r, 1000));
+      const id = await requestConsultation(stack, caseId, clerk, 60_000);
+      const booked = await consultationOf(stack, caseId, id, 'consultation booked', (s) => s === 'booked');
+      stack.simulator.holdRoom(booked.roomId!);
+      await recordOutcome(stack, caseId, id, clerk, { held: true, minutes: '材料齐全，可以受理。', agreed: 'continue' });
+    },
+  },
+  {
     // Booked, nobody records an outcome: missed, the transfer goes on; a late outcome is still taken.
     name: 'consultation-missed',
     branches: ['consultation-missed'],

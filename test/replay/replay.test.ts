@@ -22,6 +22,7 @@ const REQUIRED_BRANCHES = [
   'delivery-electronic',
   'delivery-mail',
   'delivery-mail-returned',
+  'consultation-requested-at-intake',
   'delivery-window',
   'rejection',
   'intervention-retry',

@@ -129,6 +129,25 @@ describe('video consultations (视频会商)', () => {
     ]);
   });
 
+  it('When the case is taken in with consultBeforeAcceptance, then it waits at the precheck until a consultation is requested, and goes on after its outcome', async () => {
+    const submitted = await submitCase(stack.apiUrl, clerk, { applicantName: '约定会商', consultBeforeAcceptance: true });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+    const { caseId } = submitted.body;
+    // However long it takes, nothing goes to the authority before a consultation is asked for.
+    await eventually(() => eventsOf(caseId), (events) => events.some((e) => e.type === 'precheck.awaiting_consultation'), 30_000, 'waiting for a consultation');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await stateOf(caseId)).stage).toBe('precheck');
+    expect(stack.simulator.requests('510000').some((r) => r.idempotencyKey === `${caseId}:create`)).toBe(false);
+
+    const asked = await request(caseId, { topic: '收件前会商', participants: PARTICIPANTS, proposedTimes: [inSeconds(60)] });
+    expect(asked.status).toBe(202);
+    expect(asked.body.consultation.beforeAcceptance).toBe(true);
+    const booked = await consultationIn(caseId, asked.body.consultation.consultationId, ['booked']);
+    stack.simulator.holdRoom(booked.roomId!);
+    expect((await outcome(caseId, booked.consultationId, { held: true, minutes: '材料齐全，可以受理。', agreed: 'continue' })).status).toBe(200);
+    expect(((await handleOf(caseId).result()) as CaseState).status).toBe('completed');
+  });
+
   it('When a booked consultation never happens, then after its time and the grace it is flagged missed, the case view shows it, the transfer goes on, and an outcome may still be recorded', async () => {
     const caseId = await slowCase('会商未开');
     const asked = await request(caseId, { topic: '材料真实性核实', participants: PARTICIPANTS.slice(0, 2), proposedTimes: [inSeconds(2)] });

@@ -242,6 +242,11 @@ export type AgreedBeforeAcceptance = { step: 'transfer' } | { step: 'notice'; de
  */
 export async function consultBeforeAcceptance(c: CaseRun): Promise<AgreedBeforeAcceptance> {
   const all = () => c.state.consultations ?? [];
+  // Taken in with consultBeforeAcceptance: the case waits at the precheck until one is requested.
+  if (c.input.consultBeforeAcceptance && all().length === 0) {
+    await c.record('precheck.awaiting_consultation', {});
+    await condition(() => all().length > 0);
+  }
   for (;;) {
     await condition(() => !all().some((k) => k.status === 'requested' || k.status === 'booked'));
     const k = all().find((x) => x.outcome && !c.consultationsTaken.includes(x.consultationId));
