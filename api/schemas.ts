@@ -392,6 +392,7 @@ export const caseSlaSchema = z
     escalatedAt: timestamp.nullable().meta({ description: 'When an overdue limit was escalated to the handling side’s supervisors' }),
     settled: z.boolean().meta({ description: 'The clock stopped for good: decided or closed' }),
     readAt: timestamp.meta({ description: 'When the workflow read these figures (it reads again at every change); GET …/deadlines computes them now, with the derivation' }),
+    delivery: slaLimitSchema.nullable().optional().meta({ description: 'Art. 44, once approved: the delivery of a result by mail or at the window, 10 working days from the approval' }),
   })
   .meta({ id: 'CaseSla' });
 

@@ -338,4 +338,6 @@ export interface CaseSla {
   settled: boolean;
   /** When these figures were read (the workflow reads again at every change). */
   readAt: string;
+  /** Art. 44: once approved, the delivery of the result (mail, window), 10 working days from the approval. */
+  delivery?: SlaLimit | null;
 }

@@ -9,6 +9,14 @@ import type { Certificate, ConsultationAgreement, ConsultationEffect, Consultati
 import type { SlaState } from './clock.js';
 import type { SlaLimitName } from './sla.js';
 
+/** The delivery limit's figures (art. 44). */
+export type DeliveryFigures = {
+  state: SlaState;
+  dueDate: string | null;
+  used: number;
+  remaining: number;
+};
+
 /** One limit's figures as the SLA events record them. */
 export interface SlaLimitFigures {
   state: SlaState;
@@ -125,7 +133,12 @@ export interface CaseEventData {
   'sla.changed': { state: SlaState; promised: SlaLimitFigures; statutory: SlaLimitFigures };
   'sla.warning': { limit: SlaLimitName; dueDate: string | null; remaining: number; used: number };
   'sla.overdue': { limit: SlaLimitName; dueDate: string | null; remaining: number; used: number };
-  'sla.escalated': { limit: SlaLimitName; to: { role: 'supervisor'; side: 'handling'; region: string }; dueDate: string | null; overdueBy: number };
+  'sla.escalated': { limit: SlaLimitName | 'delivery'; to: { role: 'supervisor'; side: 'receiving' | 'handling'; region: string }; dueDate: string | null; overdueBy: number };
+  /** Art. 44: the result reaches the applicant within 10 working days of the approval (mail and window pick-up). */
+  'sla.delivery_started': DeliveryFigures;
+  'sla.delivery_warning': DeliveryFigures;
+  'sla.delivery_overdue': DeliveryFigures;
+  'sla.delivery_stopped': DeliveryFigures;
   'sla.stopped': { state: SlaState; promised: SlaLimitFigures; statutory: SlaLimitFigures };
   'sla.unavailable': { problem: string };
   /**
@@ -200,6 +213,10 @@ export const CASE_EVENT_TYPES = [
   'sla.escalated',
   'sla.stopped',
   'sla.unavailable',
+  'sla.delivery_started',
+  'sla.delivery_warning',
+  'sla.delivery_overdue',
+  'sla.delivery_stopped',
   'consultation.requested',
   'consultation.booked',
   'consultation.booking_failed',

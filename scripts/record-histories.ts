@@ -189,6 +189,16 @@ SLOW_POLL.push(EXTENSION);
 const SHORT_DAYS: Recording[] = [
   { name: 'supplement-expired', branches: ['supplement-expired', 'acceptance-deemed'], submit: { applicantName: '历史补正逾期' } },
   {
+    // Art. 44: the result waits at the window past 10 working days (2 s): warning, overdue, escalation; then collected.
+    name: 'delivery-clock-overdue',
+    branches: ['delivery-clock-overdue'],
+    submit: { applicantName: '历史送达超期', delivery: { method: 'window' } },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'the delivery limit overdue', (s) => s.sla?.delivery?.state === 'red');
+      expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/delivery-confirmation`, clerk, { method: 'window', note: '逾期后领取' }), 200, 'window pick-up');
+    },
+  },
+  {
     // medical-filing's 3 and 5 working days pass (0.6 s and 1 s) while the province never calls back.
     name: 'sla-overdue',
     branches: ['sla-warning', 'sla-overdue'],

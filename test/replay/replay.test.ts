@@ -22,6 +22,7 @@ const REQUIRED_BRANCHES = [
   'delivery-electronic',
   'delivery-mail',
   'delivery-mail-returned',
+  'delivery-clock-overdue',
   'consultation-requested-at-intake',
   'delivery-window',
   'rejection',

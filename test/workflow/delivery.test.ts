@@ -44,7 +44,8 @@ describe('delivery: returned mail and the window pick-up', () => {
 
     const view = await getJson<{ timeline: { type: string; data: Record<string, unknown> }[] }>(`${stack.apiUrl}/v1/cases/${caseId}`, clerk);
     const types = view.body.timeline.map((e) => e.type);
-    expect(types.slice(types.indexOf('delivery.mailed'))).toEqual(['delivery.mailed', 'delivery.returned', 'delivery.awaiting', 'delivery.confirmed', 'case.completed']);
+    // Art. 44's clock (started when the result first awaited delivery) stops with the collection.
+    expect(types.slice(types.indexOf('delivery.mailed'))).toEqual(['delivery.mailed', 'delivery.returned', 'delivery.awaiting', 'delivery.confirmed', 'sla.delivery_stopped', 'case.completed']);
     expect(view.body.timeline.filter((e) => e.type === 'delivery.awaiting').map((e) => e.data.method)).toEqual(['mail', 'window']);
 
     const ledger = await getJson<{ entries: { ref: string; from: string; to: string }[]; chain: { ok: boolean } }>(`${stack.apiUrl}/v1/cases/${caseId}/handoffs`, clerk);

@@ -125,6 +125,33 @@ describe('the SLA clock', () => {
     expect(final.sla!.settled).toBe(true);
   });
 
+  it('When an approved result waits at the window past art. 44’s 10 working days, then the delivery clock warns, turns red and escalates to the window’s supervisors; the collection stops it', async () => {
+    const { body } = await submitCase(stack.apiUrl, clerk, { applicantName: '送达计时', delivery: { method: 'window' } });
+    const { caseId } = body;
+    const waiting = await eventually(() => stateOf(caseId), (s) => s.stage === 'delivery' && !!s.sla?.delivery, 30_000, 'the delivery clock started');
+    expect(waiting.sla!.delivery).toMatchObject({ limitDays: 10, extendedBy: 0, stopped: false });
+    const red = await eventually(() => stateOf(caseId), (s) => s.sla?.delivery?.state === 'red', 30_000, 'the delivery limit overdue');
+    expect(red.status).toBe('active');
+    expect((await postJson(`${stack.apiUrl}/v1/cases/${caseId}/delivery-confirmation`, clerk, { method: 'window', note: '已领取' })).status).toBe(200);
+    await stack.client.workflow.getHandle(caseWorkflowId(caseId)).result();
+    const events = await eventsOf(caseId);
+    const types = events.map((e) => e.type);
+    const after = (type: string) => types.indexOf(type);
+    // Started with the wait at the window, stopped with the collection: the same place every run.
+    expect(types[after('delivery.awaiting') + 1]).toBe('sla.delivery_started');
+    expect(types[after('delivery.confirmed') + 1]).toBe('sla.delivery_stopped');
+    expect(types.filter((t) => t.startsWith('sla.delivery_'))).toEqual(['sla.delivery_started', 'sla.delivery_warning', 'sla.delivery_overdue', 'sla.delivery_stopped']);
+    const approved = ms(events.find((e) => e.type === 'decision.approved'));
+    expect(ms(events.find((e) => e.type === 'sla.delivery_overdue')) - approved).toBeGreaterThan(10 * DAY_MS);
+    const escalation = events.find((e) => e.type === 'sla.escalated' && e.data.limit === 'delivery')!;
+    expect(escalation.data).toMatchObject({ to: { role: 'supervisor', side: 'receiving', region: '440100' } });
+    const view = await getJson<{ sla: { delivery: { state: string; limitDays: number } } }>(`${stack.apiUrl}/v1/cases/${caseId}`, clerk);
+    expect(view.body.sla.delivery).toMatchObject({ state: 'red', limitDays: 10 });
+    const stopped = events.find((e) => e.type === 'sla.delivery_stopped')!;
+    expect(stopped.data).toMatchObject({ state: 'red' });
+    expect(stopped.data.remaining).toBeLessThan(0);
+  });
+
   it('When the authority’s notice waits for the applicant, then the clock stops (no due date anywhere) and resumes after the supplement, later by exactly the pause', async () => {
     stack.simulator.addRule({ match: { applicantName: '补正计时' }, scenario: 'correction' });
     const { body } = await submitCase(stack.apiUrl, clerk, { applicantName: '补正计时', itemCode: 'medical-filing' });

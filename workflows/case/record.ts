@@ -136,6 +136,7 @@ export function createRecorder(c: CaseRun): Recorder {
     state.lastSeq += 1;
     const event = { seq: state.lastSeq, type, stage: state.stage, status: state.status, at: new Date().toISOString(), actor, data: scrub(data) };
     if (isClockEvent(type)) c.clockEvents.push({ type, at: event.at, data: event.data as Record<string, unknown> });
+    if (type === 'decision.approved') c.approvedAt = event.at;
     mirrorSearchAttributes();
     if (!patched(PROJECTION_PATCH)) {
       await CancellationScope.nonCancellable(() =>

@@ -45,6 +45,8 @@ export interface CaseRun {
   transferStarted: boolean;
   /** The events the SLA clock counts from (domain/clock.ts CLOCK_EVENT_TYPES), as recorded. */
   clockEvents: ClockEvent[];
+  /** When the approval was recorded: art. 44's delivery clock counts from it (workflows/case/sla.ts). */
+  approvedAt: string | null;
   /** Run by the recorder after each event is written: the SLA clock's hook (workflows/case/sla.ts). */
   afterRecord: ((type: CaseEventType) => Promise<void>) | null;
   /** Consultations whose agreement the procedure has acted on before acceptance (workflows/case/consultation.ts). */
@@ -104,6 +106,7 @@ export function openCase(input: CaseInput): CaseRun {
     transferStarted: false,
     clockEvents: [],
     afterRecord: null,
+    approvedAt: null,
     consultationsTaken: [],
     consultationWork: [],
   };

@@ -14,7 +14,7 @@
 //     keeps its last reading, marked settled.
 // The state it keeps (`CaseState.sla`) reaches the projection's columns and the `SlaState` and
 // `DueDate` search attributes through the recorder.
-import { condition, isCancellation, proxyLocalActivities } from '@temporalio/workflow';
+import { condition, isCancellation, patched, proxyLocalActivities } from '@temporalio/workflow';
 import type { CalendarActivities } from '../../activities/index.js';
 import { isOpenStatus, type CaseSla } from '../../domain/case.js';
 import type { SlaLimitFigures } from '../../domain/caseEvents.js';
@@ -83,8 +83,15 @@ export async function runSlaClock(c: CaseRun): Promise<void> {
     }
   }
 
+  let delivery: ReturnType<typeof createDeliveryClock> | null = null;
+  let decided = false;
   c.afterRecord = async (type) => {
     if (type === 'review.started') started = true;
+    // Art. 44: an approved result handed over by mail or at the window has its own clock.
+    if (type === 'delivery.awaiting' && delivery) await serial(() => delivery!.start());
+    if (type === 'delivery.confirmed' && delivery) await serial(() => delivery!.stop());
+    if (type === 'decision.approved' && started && input.delivery.method !== 'electronic' && patched(DELIVERY_CLOCK_PATCH)) delivery = createDeliveryClock(c);
+    if (type === 'decision.approved' || type === 'decision.rejected') decided = true;
     if (!started || state.sla?.settled) return;
     if (type === 'decision.approved' || type === 'decision.rejected') await serial(() => readAndApply(true));
     else if (isClockEvent(type)) await serial(() => readAndApply(false));
@@ -92,12 +99,109 @@ export async function runSlaClock(c: CaseRun): Promise<void> {
 
   await condition(() => started || over());
   for (;;) {
-    if (over()) return;
+    if (over()) break;
     const seen = readings;
     const changed = () => readings !== seen || over();
     const timedOut = nextAt === null ? (await condition(changed), false) : !(await condition(changed, Math.max(1, nextAt - Date.now())));
     if (timedOut) await serial(() => readAndApply(false));
   }
+  // Art. 44's clock, when the decision started one, runs until the result is delivered.
+  // The loop ends as the decision is taken; its record (which may start art. 44's clock) follows.
+  await condition(() => decided || !isOpenStatus(state.status));
+  const deliveryClock = delivery as ReturnType<typeof createDeliveryClock> | null;
+  if (deliveryClock) await deliveryClock.finished();
+}
+
+/** The delivery clock came with the art. 44 limit; cases before it stop their clock at the decision. */
+export const DELIVERY_CLOCK_PATCH = 'delivery-clock';
+
+/** 行政许可法 art. 44: the result reaches the applicant within 10 working days of the decision. */
+export const DELIVERY_LIMIT_DAYS = 10;
+
+/**
+ * Art. 44's clock, from the recorded approval until the result is confirmed received: readings on
+ * the same activity (a limit of 10 working days from the approval, no pauses), a warning, and an
+ * overdue limit escalated to the supervisors of the side that hands the result over (the receiving
+ * window for a pick-up, the authority for mail). It starts and stops inside the record() calls of
+ * `delivery.awaiting` and `delivery.confirmed` (so the timeline order is the same every run); the
+ * warning and the overdue come from its timer.
+ */
+function createDeliveryClock(c: CaseRun) {
+  const { state, input } = c;
+  const side = input.delivery.method === 'window' ? 'receiving' : 'handling';
+  const done = () => state.delivery.status === 'confirmed' || !isOpenStatus(state.status);
+  let last: SlaLimit | null = null;
+  let nextAt: number | null = null;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+
+  async function read(): Promise<SlaLimit | null> {
+    try {
+      const reading = await clock.readSla({
+        events: [{ type: 'review.started', at: c.approvedAt!, data: {} }],
+        promisedDays: DELIVERY_LIMIT_DAYS,
+        statutoryDays: DELIVERY_LIMIT_DAYS,
+        now: new Date().toISOString(),
+        ...(input.timing.workingDayMs ? { workingDayMs: input.timing.workingDayMs } : {}),
+      });
+      nextAt = reading.nextChangeAt ? Date.parse(reading.nextChangeAt) : null;
+      if (state.sla) state.sla = { ...state.sla, delivery: reading.promised };
+      return reading.promised;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      nextAt = Date.now() + (input.timing.workingDayMs ?? RECHECK_MS);
+      return null;
+    }
+  }
+  const figures = (l: SlaLimit) => ({ state: l.state, dueDate: l.dueDate, used: l.used, remaining: l.remaining });
+
+  async function changes(limit: SlaLimit): Promise<void> {
+    if (limit.state === 'yellow' && (last?.state ?? 'green') === 'green') await c.record('sla.delivery_warning', figures(limit));
+    if (limit.state === 'red' && last?.state !== 'red') {
+      await c.record('sla.delivery_overdue', figures(limit));
+      await c.record('sla.escalated', {
+        limit: 'delivery',
+        to: { role: 'supervisor', side, region: side === 'receiving' ? input.receivingRegion : input.handlingRegion },
+        dueDate: limit.dueDate,
+        overdueBy: -limit.remaining,
+      });
+    }
+    last = limit;
+  }
+
+  async function timers(): Promise<void> {
+    for (;;) {
+      await condition(() => done() || stopped, nextAt === null ? undefined : Math.max(1, nextAt - Date.now()));
+      if (done() || stopped) return;
+      const limit = await read();
+      if (limit && !done() && !stopped) await changes(limit);
+    }
+  }
+
+  return {
+    /** At `delivery.awaiting` (the first one: returned mail records another). */
+    async start(): Promise<void> {
+      if (running || !c.approvedAt) return;
+      const limit = await read();
+      if (limit) {
+        await c.record('sla.delivery_started', figures(limit));
+        await changes(limit);
+      }
+      running = timers();
+    },
+    /** At `delivery.confirmed`: the final figures. */
+    async stop(): Promise<void> {
+      if (!running || stopped) return;
+      stopped = true;
+      const limit = await read();
+      if (limit) await c.record('sla.delivery_stopped', figures(limit));
+    },
+    /** Resolves once stopped (or the case closed otherwise) and the timer loop has ended. */
+    async finished(): Promise<void> {
+      await condition(() => stopped || !isOpenStatus(state.status));
+      if (running) await running;
+    },
+  };
 }
 
 /** Records what changed since the last reading; the case's `sla` is updated first so the projection carries it. */
