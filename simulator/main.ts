@@ -12,6 +12,7 @@
 //                               which tongban registers as PROVINCES[].licencePublicKey, are printed at start
 // The outside services (video meetings under /video, SMS under /sms; memory only):
 //   SIMULATOR_SERVICE_API_KEY   their bearer API key, 16–256 printable ASCII (default: random, printed at start)
+//   SIMULATOR_DATAHUB_SECRET    the data-sharing hub's request-signing secret (default: random, printed at start)
 //   SIMULATOR_SMS_DELIVERY_DELAY_MS  time from an SMS's acceptance to its delivery report, default 1000
 import { Sm2Error, sm2PublicKeyFromPrivate, type Sm2KeyPair } from '../crypto/sm.js';
 import { startSimulator } from './server.js';
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     serviceApiKey,
     smsDeliveryDelayMs: readNumber('SIMULATOR_SMS_DELIVERY_DELAY_MS', 1000),
     licenceKeys: readLicenceKeys(),
+    ...(process.env.SIMULATOR_DATAHUB_SECRET ? { datahubSecret: process.env.SIMULATOR_DATAHUB_SECRET } : {}),
   });
   console.log(`province simulator listening on ${simulator.url}`);
   for (const code of codes) console.log(`  ${code}: ${simulator.baseUrlFor(code)}  (licencePublicKey ${simulator.licencePublicKey(code)})`);
@@ -104,6 +106,8 @@ async function main(): Promise<void> {
   console.log(`  SMS gateway:    ${simulator.smsBaseUrl}`);
   // A development key on a loopback simulator: printed only when it was made up here, so it can be used.
   if (!serviceApiKey) console.log(`  their API key (random; set SIMULATOR_SERVICE_API_KEY to choose): ${simulator.serviceApiKey}`);
+  console.log(`  data-sharing hub: ${simulator.datahubBaseUrl}`);
+  if (!process.env.SIMULATOR_DATAHUB_SECRET) console.log(`  its signing secret (random; set SIMULATOR_DATAHUB_SECRET to choose): ${simulator.datahubSecret}`);
 
   const stop = (): void => {
     simulator.close().then(

@@ -3,7 +3,9 @@
 // the unsigned /_admin controls for tests. With `stateFile`, its state survives restarts
 // (simulator/persistence.ts). Beside the provinces it mounts two outside services, the
 // video-meeting service under /video and the SMS gateway under /sms (simulator/video.ts,
-// simulator/sms.ts; memory only), with admin controls under /_admin/video and /_admin/sms.
+// simulator/sms.ts; memory only), with admin controls under /_admin/video and /_admin/sms, and
+// the data-sharing hub under /datahub (simulator/datahub.ts; signed, memory only), with its
+// controls under /_admin/datahub.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -17,6 +19,7 @@ import {
   supplementQuerySchema,
   withdrawRequestSchema,
 } from '../contracts/province.js';
+import type { DatahubRecord, DatahubSource } from '../contracts/datahub.js';
 import type { VideoRoom } from '../contracts/video.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sha256Hex, verifyRequest, type SignatureProblem } from '../crypto/signing.js';
 import { PROVINCES } from '../domain/regions.js';
@@ -28,6 +31,7 @@ import { Province, ProvinceSimulation, subjectOfCase, type Outcome, type Recorde
 import { liaisonMessageData, liaisonWriteSchema, receiveLiaisonFile, receiveLiaisonMessage, type LiaisonCallbackEvent, type LiaisonReceived } from './liaison.js';
 import { scenarioRuleSchema, scenarioSchema, type Scenario, type ScenarioRule, type Subject } from './scenarios.js';
 import { checkApiKey } from './serviceHttp.js';
+import { DATAHUB_PREFIX, DataHub, datahubRoutes, registerDatahubAdminRoutes, type DatahubQueryLog, type DatahubScenario, type PutDatahubRecord } from './datahub.js';
 import { SmsGateway, registerSmsAdminRoutes, smsRoutes, type SmsDeliveryOutcome, type SmsRecord, type SmsScenario } from './sms.js';
 import { VideoMeetings, registerVideoAdminRoutes, videoRoutes, type VideoScenario } from './video.js';
 
@@ -37,6 +41,7 @@ export { SCENARIOS } from './scenarios.js';
 export type { CallbackRetryPolicy } from './callbacks.js';
 export type { VideoScenario } from './video.js';
 export type { SmsDeliveryOutcome, SmsRecord, SmsScenario } from './sms.js';
+export type { DatahubQueryLog, DatahubScenario, PutDatahubRecord } from './datahub.js';
 
 export interface SimulatorOptions {
   provinces: { code: string; name?: string; secret: string }[];
@@ -77,6 +82,8 @@ export interface SimulatorOptions {
   serviceApiKey?: string;
   /** SMS: time from acceptance to the carrier's delivery report, default 1000. */
   smsDeliveryDelayMs?: number;
+  /** The data-sharing hub's HMAC signing secret (the province protocol's signatures); default random. */
+  datahubSecret?: string;
 }
 
 export interface Simulator {
@@ -86,7 +93,7 @@ export interface Simulator {
   setScenario(code: string, scenario: Scenario): void;
   addRule(rule: ScenarioRule): void;
   requests(code: string): RecordedRequest[];
-  /** Forgets everything: the provinces' state and rules, the rooms, the messages, every scenario. */
+  /** Forgets everything: the provinces' state and rules, the rooms, the messages, the hub's queries and put records, every scenario. */
   reset(): void;
   /** The public key (04 ‖ x ‖ y hex) of a province's issuing authority: what tongban registers to verify its licences. */
   licencePublicKey(code: string): string;
@@ -115,6 +122,18 @@ export interface Simulator {
   setSmsDelivery(outcome: SmsDeliveryOutcome): void;
   /** Every message the gateway accepted, in order, with its idempotency key, full number and text. */
   smsMessages(): SmsRecord[];
+
+  // The data-sharing hub (simulator/datahub.ts)
+  /** The secret the hub's requests are signed with (crypto/signing.ts `signRequest`). */
+  datahubSecret: string;
+  /** `${url}/datahub` */
+  datahubBaseUrl: string;
+  /** `down`: every /datahub call answers 503; `no-record`: every query answers `found: false`. */
+  setDatahubScenario(scenario: DatahubScenario): void;
+  /** From now on, the identity's record of `source` is this one, or none (`null`); returns the record. */
+  putDatahubRecord(idNumber: string, source: DatahubSource, record: PutDatahubRecord): DatahubRecord | null;
+  /** Every query the hub answered, in order, replays included (marked), with the full identity number. */
+  datahubQueries(): DatahubQueryLog[];
 }
 
 const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -173,10 +192,17 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   await app.register(smsRoutes, { prefix: '/sms', sms, apiKey: serviceApiKey });
   registerVideoAdminRoutes(app, video);
   registerSmsAdminRoutes(app, sms);
+  // The data-sharing hub: signed like the provinces, with its own secret.
+  const datahubSecret = opts.datahubSecret ?? randomBytes(32).toString('base64url');
+  if (!datahubSecret) throw new Error('datahubSecret must not be empty');
+  const datahub = new DataHub();
+  await app.register(datahubRoutes, { prefix: DATAHUB_PREFIX, datahub, secret: datahubSecret });
+  registerDatahubAdminRoutes(app, datahub);
   const resetAll = (): void => {
     simulation.reset();
     video.reset();
     sms.reset();
+    datahub.reset();
   };
 
   registerAdminRoutes(app, simulation, resetAll);
@@ -212,6 +238,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     setSmsScenario: (scenario) => sms.setScenario(scenario),
     setSmsDelivery: (outcome) => sms.setDeliveryOutcome(outcome),
     smsMessages: () => sms.all(),
+    datahubSecret,
+    datahubBaseUrl: `${url}${DATAHUB_PREFIX}`,
+    setDatahubScenario: (scenario) => datahub.setScenario(scenario),
+    putDatahubRecord: (idNumber, source, record) => datahub.putRecord(idNumber, source, record),
+    datahubQueries: () => datahub.all(),
     liaisonReceived: (code, caseId) => [...simulation.caseByTongbanId(code, caseId).liaison],
     writeLiaison: (code, caseId, write) => simulation.emitLiaison(simulation.province(code), simulation.caseByTongbanId(code, caseId), 'liaison.message', liaisonMessageData(write)),
     acknowledgeLiaison: (code, caseId, messageId, by) =>
