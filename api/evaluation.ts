@@ -11,7 +11,7 @@ import type { Config } from '../config/index.js';
 import { queryCodeMatches } from '../crypto/queryCode.js';
 import { writeAudit } from '../db/audit.js';
 import { findCaseHeader } from '../db/caseQueries.js';
-import { closeFollowUp, evaluationReport, findEvaluation, insertEvaluation, insertFollowUp, listFollowUps, NEGATIVE_LEVELS, type Evaluation, type EvaluationLevel, type FollowUp, type Side } from '../db/evaluations.js';
+import { closeFollowUp, EVALUATION_LEVELS, evaluationReport, findEvaluation, insertEvaluation, insertFollowUp, listFollowUps, NEGATIVE_LEVELS, type Evaluation, type EvaluationLevel, type FollowUp, type Side } from '../db/evaluations.js';
 import { withTransaction } from '../db/transaction.js';
 import { CalendarRangeError, dateInChina, type WorkingCalendar } from '../domain/calendar.js';
 import { isOpenStatus, type CaseStatus } from '../domain/case.js';
@@ -142,7 +142,7 @@ export async function followUpList(deps: EvaluationDeps, staff: StaffClaims, q: 
 export async function report(deps: EvaluationDeps, staff: StaffClaims, q: { from: string; to: string }) {
   const today = dateInChina(new Date());
   const { levels, followUps } = await evaluationReport(deps.pool, regionLikePattern(staff.region), q.from, q.to, today);
-  const byLevel = Object.fromEntries(['非常满意', '满意', '基本满意', '不满意', '非常不满意'].map((l) => [l, levels.find((x) => x.level === l)?.n ?? 0])) as Record<EvaluationLevel, number>;
+  const byLevel = Object.fromEntries(EVALUATION_LEVELS.map((l) => [l, levels.find((x) => x.level === l)?.n ?? 0])) as Record<EvaluationLevel, number>;
   const total = Object.values(byLevel).reduce((a, b) => a + b, 0);
   const negative = byLevel['不满意'] + byLevel['非常不满意'];
   return { region: staff.region, from: q.from, to: q.to, total, byLevel, negative, negativeRate: total ? Math.round((negative / total) * 10000) / 10000 : 0, followUps };

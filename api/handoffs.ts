@@ -11,33 +11,18 @@ import {
   custodyOf,
   verifyEntries,
   workingDaysHeld,
-  type HandoffItem,
-  type HandoffKind,
+  type ChainedHandoff,
   type HandoffParty,
-  type HandoffSource,
   type HeldInterval,
 } from '../domain/handoffs.js';
 import { caseNotFound } from './caseReads.js';
 
-export interface LedgerEntryView {
-  seq: number;
-  kind: HandoffKind;
-  ref: string;
-  from: HandoffParty;
-  to: HandoffParty;
-  what: HandoffItem[];
-  sentAt: string;
-  /** The receipt recorded with the hand-off, else the first later `ack` of it; null while none. */
-  acknowledgedAt: string | null;
+/** A ledger entry as the api shows it: the chained entry, with its later acknowledgement and whether a reset superseded it. */
+export interface LedgerEntryView extends Omit<ChainedHandoff, 'caseId'> {
   /** The `ack` entry that acknowledged it, when the receipt came later. */
   acknowledgedBySeq?: number;
-  /** For an `ack`: the entry it acknowledges. */
-  acknowledges: number | null;
-  source: HandoffSource | null;
   /** The run that replaced the one that recorded this entry (a workflow reset), or null. */
   supersededBy: string | null;
-  entryHash: string;
-  prevHash: string;
 }
 
 export interface CaseHandoffs {

@@ -14,7 +14,7 @@ import { writeAudit } from '../db/audit.js';
 import { handlingRegionOf } from '../db/callbacks.js';
 import { findFiles } from '../db/files.js';
 import { appendHandoff } from '../db/handoffs.js';
-import { acknowledgeMessage, findMessage, insertMessage, listMessages, type LiaisonMessage, type LiaisonSide } from '../db/liaison.js';
+import { acknowledgeMessage, deleteMessage, findMessage, insertMessage, listMessages, type LiaisonMessage, type LiaisonSide } from '../db/liaison.js';
 import { withTransaction } from '../db/transaction.js';
 import type { WorkingCalendar } from '../domain/calendar.js';
 import { CalendarRangeError } from '../domain/calendar.js';
@@ -126,7 +126,7 @@ export async function postMessage(deps: LiaisonDeps, staff: StaffClaims, caseId:
     try {
       await startForwarding(deps, header.handlingRegion, stored.message);
     } catch (e) {
-      if (stored.created) await deps.pool.query(`DELETE FROM case_messages WHERE message_id = $1`, [stored.message.messageId]).catch(() => undefined);
+      if (stored.created) await deleteMessage(deps.pool, stored.message.messageId).catch(() => undefined);
       throw Object.assign(problem(503, 'the message could not be passed on to the handling authority; retry (with the same Idempotency-Key)', { headers: { 'retry-after': '5' } }), { cause: e });
     }
   }

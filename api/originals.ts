@@ -5,7 +5,8 @@
 // attributable and neither side can rewrite when they were sent or received.
 import type pg from 'pg';
 import { writeAudit } from '../db/audit.js';
-import { appendHandoff } from '../db/handoffs.js';
+import { caseMaterialCodes } from '../db/caseQueries.js';
+import { appendHandoff, findHandoffByRef } from '../db/handoffs.js';
 import { withTransaction } from '../db/transaction.js';
 import type { StaffClaims } from './auth.js';
 import { authorizeCaseAction } from './caseReads.js';
@@ -18,16 +19,6 @@ export interface OriginalsSent {
 }
 
 const refOf = (trackingNumber: string) => `originals:${trackingNumber}`;
-
-async function caseMaterialCodes(pool: pg.Pool, caseId: string): Promise<Set<string>> {
-  const { rows } = await pool.query<{ material_code: string }>(`SELECT material_code FROM case_materials WHERE case_id = $1`, [caseId]);
-  return new Set(rows.map((r) => r.material_code));
-}
-
-async function ledgerEntry(pool: pg.Pool, caseId: string, ref: string): Promise<{ seq: number; kind: string } | null> {
-  const { rows } = await pool.query<{ seq: number; kind: string }>(`SELECT seq, kind FROM case_handoffs WHERE case_id = $1 AND ref = $2 ORDER BY seq`, [caseId, ref]);
-  return rows.find((r) => r.kind === 'original_by_post') ?? null;
-}
 
 /** The window posts the originals: one ledger entry per parcel (idempotent by its tracking number). */
 export async function recordOriginalsSent(pool: pg.Pool, staff: StaffClaims, caseId: string, body: OriginalsSent) {
@@ -57,7 +48,7 @@ export async function recordOriginalsSent(pool: pg.Pool, staff: StaffClaims, cas
 /** The authority received the parcel: an acknowledgement entry (the first one stands). */
 export async function recordOriginalsReceived(pool: pg.Pool, staff: StaffClaims, caseId: string, trackingNumber: string) {
   await authorizeCaseAction(pool, staff, caseId, 'case.receiveOriginals');
-  const sent = await ledgerEntry(pool, caseId, refOf(trackingNumber));
+  const sent = await findHandoffByRef(pool, caseId, refOf(trackingNumber));
   if (!sent) throw problem(404, `no parcel ${trackingNumber} was recorded as sent for case ${caseId}`);
   const at = new Date().toISOString();
   return withTransaction(pool, async (client) => {

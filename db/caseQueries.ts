@@ -278,3 +278,9 @@ export async function findProgress(db: Queryable, caseId: string): Promise<Progr
     delivery: r.delivery, correction: r.correction, dueDate: r.due_date, submittedAt: iso(r.submitted_at), closedAt: r.closed_at ? iso(r.closed_at) : null,
   };
 }
+
+/** The material codes the case was taken in with. */
+export async function caseMaterialCodes(db: Queryable, caseId: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ material_code: string }>(`SELECT material_code FROM case_materials WHERE case_id = $1`, [caseId]);
+  return new Set(rows.map((r) => r.material_code));
+}

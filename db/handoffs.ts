@@ -198,3 +198,9 @@ export async function findCustodyInputs(db: Queryable, caseId: string): Promise<
   );
   return { status: row.status, closedAt: row.closed_at, events: events.rows };
 }
+
+/** The first hand-off (not an ack) of the case named `ref`, or null. */
+export async function findHandoffByRef(db: Queryable, caseId: string, ref: string): Promise<{ seq: number; kind: string } | null> {
+  const { rows } = await db.query<{ seq: number; kind: string }>(`SELECT seq, kind FROM case_handoffs WHERE case_id = $1 AND ref = $2 AND kind <> 'ack' ORDER BY seq LIMIT 1`, [caseId, ref]);
+  return rows[0] ?? null;
+}

@@ -32,20 +32,11 @@ export interface LiaisonMessage {
   files: LiaisonFile[];
 }
 
-export interface NewLiaisonMessage {
-  messageId: string;
-  caseId: string;
-  from: LiaisonSide;
-  to: LiaisonSide;
-  author: string;
-  authorRole: string | null;
-  authorRegion: string | null;
-  body: string;
-  inReplyTo: string | null;
-  sentAt: string;
+/** A message to record: what the writer gives, before anything happened to it. */
+export type NewLiaisonMessage = Omit<LiaisonMessage, 'acknowledgedAt' | 'acknowledgedBy' | 'forwardedAt' | 'forwardError' | 'files'> & {
   idempotencyKey: string;
   files: Omit<LiaisonFile, 'forwardedAt'>[];
-}
+};
 
 interface MessageRow {
   message_id: string;
@@ -134,6 +125,11 @@ export async function findMessage(db: Queryable, caseId: string, messageId: stri
 export async function acknowledgeMessage(db: Queryable, caseId: string, messageId: string, by: string, at: string): Promise<LiaisonMessage | null> {
   await db.query(`UPDATE case_messages SET acknowledged_at = $3, acknowledged_by = $4 WHERE case_id = $1 AND message_id = $2 AND acknowledged_at IS NULL`, [caseId, messageId, at, by]);
   return findMessage(db, caseId, messageId);
+}
+
+/** Takes back a message whose forwarding could not be started (the writer retries with the same key). */
+export async function deleteMessage(db: Queryable, messageId: string): Promise<void> {
+  await db.query(`DELETE FROM case_messages WHERE message_id = $1`, [messageId]);
 }
 
 export async function markMessageForwarded(db: Queryable, messageId: string, at: string): Promise<void> {

@@ -55,7 +55,7 @@ export interface SlaArgs {
 
 const RANK: Record<SlaState, number> = { green: 0, yellow: 1, red: 2 };
 
-export function worse(a: SlaState, b: SlaState): SlaState {
+function worse(a: SlaState, b: SlaState): SlaState {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
