@@ -13,8 +13,8 @@ import { openText } from '../crypto/aead.js';
 import { redactIdNumbers } from '../crypto/pii.js';
 import { queryCodeFor } from '../crypto/queryCode.js';
 import type { Keyring } from '../config/secrets.js';
+import { materialNamesOfCase } from '../db/items.js';
 import { casesAwaitingSupplement, markSmsAttemptFailed, markSmsSent, pendingSms, queueSms, resultsAwaitingPickup, type PendingSms } from '../db/notifications.js';
-import { findBuiltinItem } from '../domain/builtinItems.js';
 import { CalendarRangeError, dateInChina, type WorkingCalendar } from '../domain/calendar.js';
 import { smsText } from '../domain/smsTexts.js';
 
@@ -65,13 +65,12 @@ export function createNotificationActivities(deps: NotificationDeps) {
     return queued;
   }
 
-  function textOf(m: PendingSms): string {
-    const item = findBuiltinItem(m.itemCode);
+  function textOf(m: PendingSms, materialNames: ReadonlyMap<string, string>): string {
     const text = smsText(m.template, {
       itemName: m.itemName,
       applicantName: m.applicantName,
       queryCode: queryCodeFor(deps.pii.hashKey, m.caseId),
-      materialNames: new Map(item?.materials.map((x) => [x.code, x.name]) ?? []),
+      materialNames,
       params: m.params,
     });
     // A text must never carry an identity number (a material name or param gone wrong).
@@ -85,9 +84,12 @@ export function createNotificationActivities(deps: NotificationDeps) {
       await markSmsAttemptFailed(deps.pool, m.messageKey, 'no SMS gateway is configured (SMS_GATEWAY_URL)', false);
       return 'retry';
     }
+    // Material names as the item version the case was accepted under calls them; read outside the
+    // try below, so a database error is retried with the run instead of failing the message.
+    const materialNames = await materialNamesOfCase(deps.pool, m.caseId);
     let text: string;
     try {
-      text = textOf(m);
+      text = textOf(m, materialNames);
     } catch (e) {
       await markSmsAttemptFailed(deps.pool, m.messageKey, (e as Error).message, true);
       return 'failed';

@@ -24,6 +24,7 @@ import { caseRoutes } from './routes/cases.js';
 import { codecRoutes } from './routes/codec.js';
 import { evaluationPublicRoutes, evaluationRoutes } from './routes/evaluation.js';
 import { fileRoutes } from './routes/files.js';
+import { guideRoutes } from './routes/guide.js';
 import { handoffRoutes } from './routes/handoffs.js';
 import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
@@ -115,8 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(callbackRoutes, { prefix: '/v1', signalTimeoutMs: deps.signalTimeoutMs ?? 10_000 });
   // Its own scope: the Web UI's CORS preflight carries no token.
   await app.register(codecRoutes, { prefix: '/v1/codec' });
-  // The public's own routes (the applicant's progress, licence verification): no login.
+  // The public's own routes (the applicant's progress, licence verification, the intake standard): no login.
   await app.register(progressRoutes, { prefix: '/v1' });
+  await app.register(guideRoutes, { prefix: '/v1' });
   await app.register(verifyRoutes, { prefix: '/v1' });
   await app.register(evaluationPublicRoutes, { prefix: '/v1' });
   await app.register(

@@ -14,7 +14,6 @@ import { findFiles } from '../db/files.js';
 import { claimIntake, findIntake, type IntakeClaim, type IntakeRecord } from '../db/intake.js';
 import { withTransaction } from '../db/transaction.js';
 import type { CaseInput, CaseStage, CaseStatus, MaterialRef } from '../domain/case.js';
-import { findBuiltinItem } from '../domain/builtinItems.js';
 import { canonicalJson } from '../domain/canonicalJson.js';
 import { missingRequiredMaterials, type ItemDefinition } from '../domain/items.js';
 import { mayAct } from '../domain/policy.js';
@@ -31,6 +30,7 @@ import {
   RECEIVING_REGION_KEY,
 } from '../workflows/messages.js';
 import type { StaffClaims } from './auth.js';
+import { publishedItemForIntake } from './items.js';
 import type { Metrics } from './metrics.js';
 import { problem, type FieldError } from './problem.js';
 import { IDEMPOTENCY_KEY, type CaseSubmission } from './schemas.js';
@@ -96,8 +96,8 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
   // A repeat whose case row exists has nothing left to do.
   if (earlier?.status && earlier.stage) return { caseId: earlier.caseId, status: earlier.status, stage: earlier.stage, replayed: true };
 
-  const item = findBuiltinItem(body.itemCode);
-  if (!item) throw problem(422, `no service item ${body.itemCode}`, { errors: [{ path: 'itemCode', message: 'is not a known service item' }] });
+  // The code's published version, pinned whole into the case (422 naming itemCode when there is none).
+  const item = await publishedItemForIntake(deps.pool, body.itemCode);
   const materials = await checkSubmission(deps, staff, item, body);
 
   let claimed: IntakeClaim | null = earlier;

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { queryCodeFor, queryCodeMatches } from '../crypto/queryCode.js';
 import { findProgress, type ProgressRecord } from '../db/caseQueries.js';
-import { findBuiltinItem } from '../domain/builtinItems.js';
+import { materialNamesOfCase } from '../db/items.js';
 import type { CaseStage, CaseStatus } from '../domain/case.js';
 import { problem } from './problem.js';
 
@@ -42,11 +42,14 @@ export interface Progress {
 export async function lookupProgress(pool: pg.Pool, hashKey: string, caseId: string, code: string): Promise<Progress> {
   const record = await findProgress(pool, caseId);
   if (!record || !queryCodeMatches(hashKey, caseId, code)) throw problem(404, 'no case with this number and query code');
-  return progressOf(record);
+  // Material names as the item version the case was accepted under calls them.
+  const materialNames = record.status === 'awaiting_supplement' ? await materialNamesOfCase(pool, caseId) : new Map<string, string>();
+  return progressOf(record, materialNames);
 }
 
-export function progressOf(r: ProgressRecord): Progress {
-  const { statusText, nextStep } = describe(r);
+/** `materialNames`: code → name in the case's item version, for the materials a notice asks for. */
+export function progressOf(r: ProgressRecord, materialNames: ReadonlyMap<string, string> = new Map()): Progress {
+  const { statusText, nextStep } = describe(r, materialNames);
   const open = r.closedAt === null;
   const expectedDate = !open ? null : r.status === 'awaiting_supplement' ? (r.correction?.supplementDue ?? null) : r.dueDate;
   return {
@@ -65,10 +68,9 @@ export function progressOf(r: ProgressRecord): Progress {
 
 const NOTHING_TO_DO = '无需操作，请耐心等待。';
 
-function describe(r: ProgressRecord): { statusText: string; nextStep: string } {
+function describe(r: ProgressRecord, names: ReadonlyMap<string, string>): { statusText: string; nextStep: string } {
   switch (r.status) {
     case 'awaiting_supplement': {
-      const names = new Map(findBuiltinItem(r.itemCode)?.materials.map((m) => [m.code, m.name]) ?? []);
       const list = (r.correction?.deficiencies ?? []).map((d) => `${names.get(d.materialCode) ?? d.materialCode}（${d.problem}；${d.needed}）`).join('；');
       const due = r.correction?.supplementDue ? `请于${r.correction.supplementDue}前` : '请尽快';
       return { statusText: '待补正材料', nextStep: `${due}到受理窗口补齐以下材料：${list}。逾期未补正的，将终止办理。` };

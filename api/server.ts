@@ -1,11 +1,14 @@
-// Listens. `startApi` serves an app built from resources the caller owns (worker/system.ts,
-// tests); run directly (`npm run api`), this module creates those resources itself and closes
-// them on SIGINT/SIGTERM. With METRICS_PORT set, a second, tiny server serves only /metrics on
-// that port, so a scraper inside the network needs no token and the public port shows nothing.
+// Listens. `startApi` publishes the item files into the catalog (catalog/sync.ts), then serves an
+// app built from resources the caller owns (worker/system.ts, tests); run directly
+// (`npm run api`), this module creates those resources itself and closes them on SIGINT/SIGTERM.
+// With METRICS_PORT set, a second, tiny server serves only /metrics on that port, so a scraper
+// inside the network needs no token and the public port shows nothing.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { loadItemFolder } from '../catalog/files.js';
+import { publishItemFolder } from '../catalog/sync.js';
 import { createPool } from '../clients/postgres.js';
 import { connectTemporalClient } from '../clients/temporal.js';
 import { ConfigError, loadConfig } from '../config/index.js';
@@ -55,6 +58,13 @@ async function startMetricsServer(app: FastifyInstance, host: string, port: numb
 export async function startApi(deps: AppDeps & { host: string; port: number }): Promise<RunningApi> {
   const { host, port, ...appDeps } = deps;
   const app = await buildApp(appDeps);
+  try {
+    // The item files (items/) are in the catalog before the first request: intake pins from it.
+    await publishItemFolder(appDeps.pool, loadItemFolder(), app.log);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
   await app.listen({ host, port });
   const metricsPort = appDeps.config.METRICS_PORT;
   let metrics: http.Server | null = null;

@@ -22,6 +22,7 @@
 // never logged (config/logger.ts redacts identity numbers).
 import { z } from 'zod';
 import { ID_NUMBER_MESSAGES, idNumberProblem } from '../domain/idNumber.js';
+import { DATAHUB_SOURCES } from '../domain/items.js';
 import { isoInstantSchema, problemBodySchema, sha256Schema, text } from './province.js';
 
 export { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './province.js';
@@ -31,9 +32,10 @@ export { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './province.js';
 
 /**
  * The sources the hub shares: 社保缴费记录 (social-insurance contributions), 户籍 (household
- * registration), 婚姻登记 (marriage status).
+ * registration), 婚姻登记 (marriage status), 住房公积金缴存 (housing-fund deposits). Defined with the item
+ * schema (domain/items.ts), which names them in material definitions.
  */
-export const DATAHUB_SOURCES = ['social-insurance-contributions', 'household-registration', 'marriage-status'] as const;
+export { DATAHUB_SOURCES };
 export type DatahubSource = (typeof DATAHUB_SOURCES)[number];
 export const datahubSourceSchema = z.enum(DATAHUB_SOURCES);
 

@@ -44,6 +44,25 @@ export const CASE_POLICY = {
 
 export type CaseAction = keyof typeof CASE_POLICY;
 
+/**
+ * Who may read and change the item catalog (事项目录). It is national, so there is no side: item
+ * admins write it, and every staff role reads it (a clerk checks what an item asks for, an approver
+ * what a case was accepted under).
+ */
+export const ITEM_POLICY = {
+  'item.read': { roles: STAFF_ROLES, what: 'read the item catalog' },
+  'item.create': { roles: ['item_admin'], what: 'create a draft version of an item' },
+  'item.publish': { roles: ['item_admin'], what: 'publish an item version' },
+  'item.retire': { roles: ['item_admin'], what: 'retire an item version' },
+} as const satisfies Record<string, Pick<PolicyRule, 'roles' | 'what'>>;
+
+export type ItemAction = keyof typeof ITEM_POLICY;
+
+/** The roles allowed an item action (for a route's role gate). */
+export function allowedItemRoles(action: ItemAction): readonly StaffRole[] {
+  return ITEM_POLICY[action].roles;
+}
+
 export interface CaseSides {
   receivingRegion: string;
   handlingRegion: string;

@@ -43,6 +43,7 @@ const SOURCE_NAMES: Record<DatahubSource, string> = {
   'social-insurance-contributions': '社会保险缴费记录',
   'household-registration': '户籍登记信息',
   'marriage-status': '婚姻登记信息',
+  'housing-fund-deposits': '住房公积金缴存信息',
 };
 
 const SIGNATURE_DETAILS: Record<SignatureProblem, string> = {
@@ -179,6 +180,7 @@ function defaultIssuer(source: DatahubSource, idNumber: string): string {
   const province = provinceName(idNumber);
   if (source === 'social-insurance-contributions') return `${province}人力资源和社会保障厅`;
   if (source === 'household-registration') return `${province}公安厅`;
+  if (source === 'housing-fund-deposits') return `${province}住房公积金管理中心`;
   return `${province}民政厅`;
 }
 
@@ -204,6 +206,12 @@ function seededRecord(source: DatahubSource, idNumber: string): StoredRecord {
       contentType = 'application/json';
       bytes = Buffer.from(JSON.stringify({ recordId, idNumber: masked, householdRegion: idNumber.slice(0, 6), registeredSince: `${1990 + (seed[12]! % 35)}-0${1 + (seed[13]! % 9)}-15` }), 'utf8');
       break;
+    case 'housing-fund-deposits': {
+      const months = 6 + (seed.readUInt16BE(15) % 120);
+      contentType = 'application/pdf';
+      bytes = placeholderPdf(`tongban simulator: housing-fund deposits of ${masked}, ${months} months deposited, account sealed, record ${recordId}`);
+      break;
+    }
     default:
       contentType = 'application/json';
       bytes = Buffer.from(JSON.stringify({ recordId, idNumber: masked, maritalStatus: (['unmarried', 'married', 'divorced'] as const)[seed[14]! % 3] }), 'utf8');

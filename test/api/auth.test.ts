@@ -2,7 +2,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken, verifyToken } from '../../api/auth.js';
-import { BUILTIN_ITEMS } from '../../domain/builtinItems.js';
+import { BUILTIN_ITEMS } from '../../catalog/seed.js';
 import { createApiHarness, PROBLEM_JSON, type ApiHarness } from './helpers.js';
 
 let h: ApiHarness;
@@ -166,18 +166,19 @@ describe('roles', () => {
 });
 
 describe('items', () => {
-  it('When any role lists the items, then every built-in definition is shown with its materials', async () => {
+  it('When any role lists the items, then every seed item is there with its published version', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/v1/items', headers: await h.auth('manager', '110000') });
     expect(res.statusCode).toBe(200);
-    const { items } = res.json<{ items: { code: string; materials: { code: string; required: boolean }[] }[] }>();
-    expect(items.map((i) => i.code)).toEqual(BUILTIN_ITEMS.map((i) => i.code));
-    expect(items[0]?.materials.length).toBeGreaterThan(0);
+    const { items } = res.json<{ items: { code: string; publishedVersion: number | null }[] }>();
+    for (const seed of BUILTIN_ITEMS) expect(items.find((i) => i.code === seed.code)?.publishedVersion, seed.code).toBe(seed.version);
   });
 
-  it('When one item is asked for by code, then its full definition is returned', async () => {
+  it('When one item is asked for by code, then its full published definition is returned', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/v1/items/medical-filing', headers: await h.auth('item_admin', '440000') });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual(JSON.parse(JSON.stringify(BUILTIN_ITEMS.find((i) => i.code === 'medical-filing'))));
+    const { status, publishedAt: _publishedAt, versions: _versions, ...definition } = res.json<Record<string, unknown>>();
+    expect(status).toBe('published');
+    expect(definition).toEqual(JSON.parse(JSON.stringify(BUILTIN_ITEMS.find((i) => i.code === 'medical-filing'))));
   });
 
   it('When an unknown item is asked for, then it answers a 404 problem', async () => {

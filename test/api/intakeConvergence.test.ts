@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseIdFor } from '../../api/intake.js';
 import { caseTiming, loadConfig } from '../../config/index.js';
 import type { CaseInput } from '../../domain/case.js';
-import { findBuiltinItem } from '../../domain/builtinItems.js';
+import { findBuiltinItem } from '../../catalog/seed.js';
 import { samplePdf, uploadFile, validIdNumber } from '../../harness/cases.js';
 import { TEST_TIMINGS } from '../../harness/stack.js';
 import type { caseWorkflow } from '../../workflows/index.js';

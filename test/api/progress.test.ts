@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUERY_CODE_LENGTH, queryCodeFor } from '../../crypto/queryCode.js';
-import { findBuiltinItem } from '../../domain/builtinItems.js';
+import { findBuiltinItem } from '../../catalog/seed.js';
 import { createApiHarness, insertProjectedCase, PROBLEM_JSON, testItem, type ApiHarness } from './helpers.js';
 
 let h: ApiHarness;

@@ -13,7 +13,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROVINCE_REFUSED, PROVINCE_RESPONSE_INVALID } from '../../activities/gateway.js';
 import { createProvinceActivities, type ProvinceActivities } from '../../activities/province.js';
-import { findBuiltinItem } from '../../domain/builtinItems.js';
+import { findBuiltinItem } from '../../catalog/seed.js';
 import type { CaseInput } from '../../domain/case.js';
 import { createFilesystemStore, type MaterialsStore } from '../../materials/store.js';
 import { startSimulator, type Simulator } from '../../simulator/server.js';

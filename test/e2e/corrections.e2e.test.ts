@@ -143,7 +143,7 @@ function byHand(cal: ReturnType<typeof expandYears>, opts: { start: string; limi
   };
 }
 
-/** 养老保险关系转移接续 (pension-transfer, domain/builtinItems.ts): its limits in working days. */
+/** 养老保险关系转移接续 (pension-transfer, items/pension-transfer.v1.json): its limits in working days. */
 const PENSION_TRANSFER = { promisedDays: 15, statutoryDays: 45 };
 const EXTENSION_DAYS = 5;
 const EXTENSION_REASON = '两次补正后需调取原参保地缴费记录核对';

@@ -1,11 +1,14 @@
 // Once per `npm test`: a real Temporal dev server (in memory, with our search attributes), a
-// fresh database on the machine's PostgreSQL with every migration applied, and one workflow
-// bundle shared by every test file's workers. Torn down (database dropped) at the end.
+// fresh database on the machine's PostgreSQL with every migration applied and the item files
+// published, and one workflow bundle shared by every test file's workers. Torn down (database dropped) at the end.
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startTemporalDevServer } from '../../dev/temporal-server.js';
+import { loadItemFolder } from '../../catalog/files.js';
+import { publishItemFolder } from '../../catalog/sync.js';
+import { createPool } from '../../clients/postgres.js';
 import { migrate } from '../../db/migrate.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages.js';
 import { WORKFLOWS_PATH } from '../../worker/workers.js';
@@ -22,6 +25,7 @@ export default async function setup(project: TestProject) {
     bundle(),
   ]);
   await migrate(database.url);
+  await publishSeedCatalog(database.url);
   project.provide('temporalAddress', temporal.address);
   project.provide('databaseUrl', database.url);
   project.provide('workflowBundlePath', bundlePath);
@@ -30,6 +34,16 @@ export default async function setup(project: TestProject) {
     await database.drop();
     fs.rmSync(bundlePath, { force: true });
   };
+}
+
+/** The item files, published as a start of the api publishes them (api/server.ts): api tests build the app without starting it. */
+async function publishSeedCatalog(databaseUrl: string): Promise<void> {
+  const pool = createPool(databaseUrl);
+  try {
+    await publishItemFolder(pool, loadItemFolder(), { info: noop, error: (_obj, msg) => process.stderr.write(`[test setup] ${msg}\n`) });
+  } finally {
+    await pool.end();
+  }
 }
 
 async function bundle(): Promise<string> {
