@@ -138,11 +138,11 @@ export async function escalateOverdueFollowUps(db: Queryable, today: string): Pr
   return rows.map((r) => ({ caseId: r.case_id, region: r.region, escalatedTo: r.escalated_to, dueDate: r.due_date }));
 }
 
-/** Counts per level and of follow-ups, for the evaluations whose case the scope covers, recorded in [from, to). */
+/** Counts per level and of follow-ups, for the evaluations whose case the scope covers, recorded in [from, to) (China dates: midnight is China's midnight). */
 export async function evaluationReport(db: Queryable, regionPattern: string, from: string, to: string, today: string) {
   const levels = await db.query<{ level: EvaluationLevel; n: number }>(
     `SELECT e.level, count(*)::int AS n FROM case_evaluations e JOIN cases c USING (case_id)
-      WHERE (c.receiving_region LIKE $1 OR c.handling_region LIKE $1) AND e.recorded_at >= $2::date AND e.recorded_at < $3::date
+      WHERE (c.receiving_region LIKE $1 OR c.handling_region LIKE $1) AND e.recorded_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai') AND e.recorded_at < ($3::date::timestamp AT TIME ZONE 'Asia/Shanghai')
       GROUP BY e.level`,
     [regionPattern, from, to],
   );
@@ -153,7 +153,7 @@ export async function evaluationReport(db: Queryable, regionPattern: string, fro
             count(*) FILTER (WHERE f.outcome = 'resolved')::int AS resolved,
             count(*) FILTER (WHERE f.outcome = 'unresolved')::int AS unresolved
        FROM evaluation_follow_ups f JOIN case_evaluations e USING (case_id) JOIN cases c USING (case_id)
-      WHERE (c.receiving_region LIKE $1 OR c.handling_region LIKE $1) AND e.recorded_at >= $2::date AND e.recorded_at < $3::date`,
+      WHERE (c.receiving_region LIKE $1 OR c.handling_region LIKE $1) AND e.recorded_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai') AND e.recorded_at < ($3::date::timestamp AT TIME ZONE 'Asia/Shanghai')`,
     [regionPattern, from, to, today],
   );
   return { levels: levels.rows, followUps: followUps.rows[0]! };
