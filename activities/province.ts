@@ -25,6 +25,8 @@ import {
   submitResponseSchema,
   UNKNOWN_CASE_SLUG,
   withdrawResponseSchema,
+  revokeResponseSchema,
+  NOT_APPROVED_SLUG,
   type CorrectionAnswerRequest,
   type CreateCaseRequest,
   type ProvinceCaseStatusName,
@@ -290,6 +292,19 @@ export function createProvinceActivities(deps: ProvinceDeps) {
         throw ApplicationFailure.nonRetryable(`province ${args.provinceCode} received attachment ${args.position} of message ${args.messageId} with sha256 ${res.sha256}`, PROVINCE_RESPONSE_INVALID);
       }
       return { sha256: res.sha256, size: res.size };
+    },
+
+    /**
+     * Revokes an approval when the joint case it was part of failed (多地联办 compensation).
+     * `not-approved` when the province's case is not an approval (it was never decided, or rejected).
+     */
+    async revokeProvinceCase(args: ProvinceCall & { provinceCaseId: string; reason: string }): Promise<{ status: 'revoked' | 'not-approved' }> {
+      return call(
+        args.provinceCode,
+        { method: 'POST', path: `${casePath(args.provinceCaseId)}/revoke`, timeoutMs, idempotencyKey: args.idempotencyKey, json: { reason: args.reason } },
+        revokeResponseSchema,
+        (answer): { status: 'not-approved' } | undefined => (answer.status === 409 && isProblemOfType(answer.body, NOT_APPROVED_SLUG) ? { status: 'not-approved' } : undefined),
+      );
     },
 
     async withdrawProvinceCase(args: ProvinceCall & { provinceCaseId: string; reason: string }): Promise<WithdrawalResult> {

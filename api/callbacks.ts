@@ -14,9 +14,9 @@ import type pg from 'pg';
 import type { ProvinceEndpoint } from '../config/index.js';
 import type { ProvinceEventMessage } from '../contracts/province.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest, type SignatureProblem } from '../crypto/signing.js';
-import { forgetCallback, handlingRegionOf, markCallbackDelivered, recordCallback, type CallbackKey } from '../db/callbacks.js';
+import { callbackTargetOf, forgetCallback, markCallbackDelivered, recordCallback, type CallbackKey } from '../db/callbacks.js';
 import { provinceOf } from '../domain/regions.js';
-import { caseWorkflowId, provinceEventSignal } from '../workflows/messages.js';
+import { caseWorkflowId, participantWorkflowId, provinceEventSignal } from '../workflows/messages.js';
 import { problem } from './problem.js';
 
 const SIGNATURE_DETAIL: Record<SignatureProblem, string> = {
@@ -56,9 +56,9 @@ export async function receiveProvinceEvent(
   regionCode: string,
   event: ProvinceEventMessage,
 ): Promise<CallbackResult> {
-  const handling = await handlingRegionOf(deps.pool, event.caseId);
-  // A province may only report on the cases it handles.
-  if (!handling || provinceOf(handling) !== regionCode) throw problem(404, `no case ${event.caseId} for province ${regionCode}`);
+  const target = await callbackTargetOf(deps.pool, event.caseId);
+  // A province may only report on the cases it handles (for a joint case: its participant's part).
+  if (!target || provinceOf(target.region) !== regionCode) throw problem(404, `no case ${event.caseId} for province ${regionCode}`);
 
   const key: CallbackKey = { regionCode, caseId: event.caseId, eventId: event.eventId };
   const seen = await recordCallback(deps.pool, key, event.type);
@@ -66,12 +66,22 @@ export async function receiveProvinceEvent(
   // 'new', or 'undelivered': an earlier delivery failed (or is still under way); signal again.
 
   let result: CallbackResult = 'accepted';
+  const signal = { eventId: event.eventId, type: event.type, at: event.at, data: event.data, via: 'callback' as const };
+  const send = (workflowId: string) =>
+    deps.temporal.connection.withDeadline(Date.now() + deps.signalTimeoutMs, () => deps.temporal.workflow.getHandle(workflowId).signal(provinceEventSignal, signal));
   try {
-    await deps.temporal.connection.withDeadline(Date.now() + deps.signalTimeoutMs, () =>
-      deps.temporal.workflow
-        .getHandle(caseWorkflowId(event.caseId))
-        .signal(provinceEventSignal, { eventId: event.eventId, type: event.type, at: event.at, data: event.data, via: 'callback' }),
-    );
+    if (!target.participantOf) {
+      await send(caseWorkflowId(event.caseId));
+    } else {
+      // A participant of a joint case takes its authority's events while its part runs; once it
+      // has ended (the result issuing authority's delivery reports), the case itself takes them.
+      try {
+        await send(participantWorkflowId(event.caseId));
+      } catch (e) {
+        if (!(e instanceof WorkflowNotFoundError)) throw e;
+        await send(caseWorkflowId(target.participantOf));
+      }
+    }
   } catch (e) {
     // The case has ended (e.g. a late delivery receipt after staff confirmed it): there is
     // nothing left to tell it, and the province should stop retrying. The event stays recorded.

@@ -12,7 +12,7 @@ import {
   verifyEntries,
   workingDaysHeld,
   type ChainedHandoff,
-  type HandoffParty,
+  type CustodyHolder,
   type HeldInterval,
 } from '../domain/handoffs.js';
 import { caseNotFound } from './caseReads.js';
@@ -32,7 +32,7 @@ export interface CaseHandoffs {
   /** The instant custody is counted to: when the case closed, or now. */
   asOf: string;
   custody: HeldInterval[];
-  workingDaysBySide: Record<HandoffParty, number>;
+  workingDaysBySide: Record<CustodyHolder, number>;
   calendarGap: string | null;
 }
 

@@ -16,6 +16,7 @@ import { withTransaction } from '../db/transaction.js';
 import type { CaseInput, CaseStage, CaseStatus, MaterialRef } from '../domain/case.js';
 import { canonicalJson } from '../domain/canonicalJson.js';
 import { missingRequiredMaterials, type ItemDefinition } from '../domain/items.js';
+import { applicationFieldProblems, resolveParticipants, type JointPlan } from '../domain/joint.js';
 import { mayAct } from '../domain/policy.js';
 import { provinceOf, regionCovers } from '../domain/regions.js';
 import type { caseWorkflow } from '../workflows/index.js';
@@ -116,7 +117,7 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
   }
   if (!claimed) throw problem(503, 'the intake could not be recorded; retry with the same Idempotency-Key');
 
-  const input = caseInputOf(deps.config, staff, item, body, materials, claimed);
+  const input = caseInputOf(deps, staff, item, body, materials, claimed);
   await startCaseWorkflow(deps, input);
   const inserted = await withTransaction(deps.pool, async (client) => {
     await lockCase(client, input.caseId);
@@ -161,6 +162,13 @@ async function checkSubmission(deps: IntakeDeps, staff: StaffClaims, item: ItemD
     if (!files.has(m.fileId)) errors.push({ path: `materials.${i}.fileId`, message: `no uploaded file ${m.fileId}` });
   });
 
+  // The application's fields, and for a joint item (多地联办) every participant's region and gateway.
+  const fields = body.fields ?? {};
+  errors.push(...applicationFieldProblems(item, fields));
+  if (item.joint) {
+    const resolved = resolveParticipants(item, { caseId: NO_CASE_YET, receivingRegion: body.receivingRegion, handlingRegion: body.handlingRegion, fields }, participantOptions(deps));
+    if (!resolved.ok) errors.push(...resolved.problems.filter((p) => !errors.some((e) => e.path === p.path)));
+  }
   if (!item.deliveryMethods.includes(body.delivery.method)) {
     errors.push({ path: 'delivery.method', message: `${item.code} is delivered by ${item.deliveryMethods.join(', ')}` });
   }
@@ -176,7 +184,9 @@ async function checkSubmission(deps: IntakeDeps, staff: StaffClaims, item: ItemD
   });
 }
 
-function caseInputOf(config: Config, staff: StaffClaims, item: ItemDefinition, body: CaseSubmission, materials: MaterialRef[], claim: IntakeClaim): CaseInput {
+function caseInputOf(deps: Pick<IntakeDeps, 'config' | 'secrets'>, staff: StaffClaims, item: ItemDefinition, body: CaseSubmission, materials: MaterialRef[], claim: IntakeClaim): CaseInput {
+  const { config } = deps;
+  const joint = jointPlanOf(deps, item, body, claim.caseId);
   return {
     caseId: claim.caseId,
     item,
@@ -191,7 +201,36 @@ function caseInputOf(config: Config, staff: StaffClaims, item: ItemDefinition, b
     callbackUrl: `${config.PUBLIC_URL}/v1/province-callbacks/${provinceOf(body.handlingRegion)}`,
     timing: caseTiming(config),
     ...(body.consultBeforeAcceptance ? { consultBeforeAcceptance: true as const } : {}),
+    ...(body.fields && Object.keys(body.fields).length ? { application: { ...body.fields } } : {}),
+    ...(joint ? { joint } : {}),
   };
+}
+
+const NO_CASE_YET = '00000000-0000-4000-8000-000000000000';
+
+function participantOptions(deps: Pick<IntakeDeps, 'config' | 'secrets'>) {
+  return {
+    hasProvince: (code: string) => deps.secrets.provinces.some((p) => p.code === code),
+    callbackUrlFor: (code: string) => `${deps.config.PUBLIC_URL}/v1/province-callbacks/${code}`,
+    participantCaseId,
+  };
+}
+
+/** The joint plan pinned in the input (checkSubmission has already refused an application it does not resolve for). */
+function jointPlanOf(deps: Pick<IntakeDeps, 'config' | 'secrets'>, item: ItemDefinition, body: CaseSubmission, caseId: string): JointPlan | null {
+  if (!item.joint) return null;
+  const resolved = resolveParticipants(item, { caseId, receivingRegion: body.receivingRegion, handlingRegion: body.handlingRegion, fields: body.fields ?? {} }, participantOptions(deps));
+  if (!resolved.ok) throw problem(422, 'the joint participants could not be resolved', { errors: resolved.problems });
+  return resolved.plan;
+}
+
+/**
+ * The case id a participant's authority knows a joint case by: a UUID derived from the case and
+ * the participant, so every retry derives the same one and two participants never share one.
+ */
+export function participantCaseId(caseId: string, participantKey: string): string {
+  const h = sha256Hex(`tongban-participant\n${caseId}\n${participantKey}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
 
 async function startCaseWorkflow(deps: IntakeDeps, input: CaseInput): Promise<void> {

@@ -1,5 +1,6 @@
 // The API's contract in zod: request validation, response serialisation (a response carries only
 // the fields declared here) and the OpenAPI document at /docs all come from these schemas.
+import { PARTICIPANT_STATUSES } from '../domain/joint.js';
 import { z } from 'zod';
 import {
   CASE_STAGES,
@@ -83,6 +84,10 @@ export const caseSubmissionSchema = z
       .superRefine((d, ctx) => {
         if (d.method === 'mail' && !d.address) ctx.addIssue({ code: 'custom', path: ['address'], message: 'is required when the method is mail' });
       }),
+    fields: z
+      .record(z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, 'a field key of the item'), text(100))
+      .optional()
+      .meta({ description: "The application's fields the item declares (applicationFields), e.g. {\"originRegion\": \"430102\"} for a household move: a joint item (多地联办) reads its participants' regions from them" }),
     consultBeforeAcceptance: z.boolean().optional().meta({
       description: '视频会商收件: the case is not passed to the handling authority until a video consultation about it has been requested and has its outcome (POST /v1/cases/{id}/consultations)',
     }),
@@ -334,6 +339,24 @@ const deliveryStateSchema = z.object({
   confirmedAt: z.string().optional(),
 });
 
+export const participantStateSchema = z
+  .object({
+    key: z.string(),
+    role: z.string(),
+    regionCode: z.string(),
+    step: z.number().int().meta({ description: 'Steps run in order; participants of one step in parallel' }),
+    status: z.enum(PARTICIPANT_STATUSES),
+    provinceCaseId: z.string().nullable(),
+    startedAt: timestamp.nullable(),
+    dueDate: z.string().nullable().meta({ format: 'date', description: 'Last day of its own limit (timeLimitDays working days from its start)' }),
+    dueAt: timestamp.nullable(),
+    overdue: z.boolean(),
+    decidedAt: timestamp.nullable(),
+    reasons: z.array(z.string()),
+    compensation: z.string().nullable().meta({ description: 'What undoing its part did after the case failed or was withdrawn: withdrawn, revoked, skipped, nothing_to_undo' }),
+  })
+  .meta({ id: 'JointParticipant', description: 'One authority of a joint case (多地联办) and its progress' });
+
 const caseSummaryFields = {
   caseId: z.uuid(),
   itemCode: z.string(),
@@ -353,6 +376,7 @@ const caseSummaryFields = {
   submittedAt: timestamp,
   updatedAt: timestamp,
   closedAt: timestamp.nullable(),
+  participants: z.array(participantStateSchema).nullable().meta({ description: '多地联办: each participating authority’s progress and deadline; null for a case with one handling authority' }),
 };
 
 export const caseSummarySchema = z
@@ -370,6 +394,7 @@ export const correctionNoticeSchema = z
     deficiencies: z.array(z.object({ materialCode: z.string(), problem: z.string(), needed: z.string() })),
     supplementDue: z.string().nullable().meta({ format: 'date', description: 'Last day (China time) to supplement; null when no deadline applies' }),
     issuedAt: timestamp,
+    participant: z.string().optional().meta({ description: '多地联办: the participant whose authority issued the notice' }),
   })
   .meta({ id: 'CorrectionNotice', description: 'The open one-time notice (一次性告知): every deficiency at once, answered by one supplement' });
 

@@ -128,6 +128,13 @@ const envSchema = z.object({
   /** The SMS gateway (contracts/sms.ts); unset with the simulator: npm start and the tests use the simulator's. */
   SMS_GATEWAY_URL: optionalString,
   SMS_API_KEY: optionalString,
+  /**
+   * The data-sharing hub (数据共享交换平台, contracts/datahub.ts) 免提交 materials are fetched from:
+   * its base URL and HMAC secret, both or neither; unset, npm start and the tests use the
+   * simulator's. Without a hub, a case whose item names a shared-data source waits for a person.
+   */
+  DATAHUB_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  DATAHUB_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
   /** How often the schedule sending the SMS outbox (and queuing reminders) runs. */
   SMS_OUTBOX_INTERVAL_SECONDS: intFromEnv(30, 1),
   /** A reminder SMS when a supplement is due within this many working days. */
@@ -219,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // The video service's URL and key come together (the key alone would go nowhere, the URL alone is refused there).
   if (rest.VIDEO_SERVICE_URL && !rest.VIDEO_SERVICE_API_KEY) throw new ConfigError(['VIDEO_SERVICE_API_KEY: required with VIDEO_SERVICE_URL']);
   if (rest.VIDEO_SERVICE_API_KEY && !rest.VIDEO_SERVICE_URL) throw new ConfigError(['VIDEO_SERVICE_URL: required with VIDEO_SERVICE_API_KEY']);
+  if (Boolean(rest.DATAHUB_URL) !== Boolean(rest.DATAHUB_SECRET)) throw new ConfigError([rest.DATAHUB_URL ? 'DATAHUB_SECRET: required with DATAHUB_URL' : 'DATAHUB_URL: required with DATAHUB_SECRET']);
   const tlsProblems = temporalTlsProblems(rest);
   if (tlsProblems.length) throw new ConfigError(tlsProblems);
   const dataDir = path.resolve(rest.DATA_DIR);

@@ -57,7 +57,7 @@ export const isoDateSchema = z.iso.date({ error: 'must be a date YYYY-MM-DD' });
  * `awaiting_supplement`: the province sent a correction notice (`review.correction_required`)
  * and waits for its answer; the review resumes (`reviewing`) once the notice is answered.
  */
-export const PROVINCE_CASE_STATUSES = ['awaiting_materials', 'reviewing', 'awaiting_supplement', 'approved', 'rejected', 'withdrawn', 'delivered'] as const;
+export const PROVINCE_CASE_STATUSES = ['awaiting_materials', 'reviewing', 'awaiting_supplement', 'approved', 'rejected', 'withdrawn', 'delivered', 'revoked'] as const;
 export const provinceCaseStatusSchema = z.enum(PROVINCE_CASE_STATUSES);
 export type ProvinceCaseStatusName = z.infer<typeof provinceCaseStatusSchema>;
 
@@ -219,6 +219,16 @@ export const withdrawRequestSchema = z.object({ reason: text(1000) });
 export type WithdrawRequest = z.infer<typeof withdrawRequestSchema>;
 /** `200` to withdraw */
 export const withdrawResponseSchema = z.object({ status: z.literal('withdrawn') });
+
+/**
+ * `POST /cases/{provinceCaseId}/revoke`: a joint case (多地联办) failed after this authority approved
+ * its part, so its approval is revoked (the compensation of its step). `200` from `approved` or
+ * `delivered`; a case in any other status is a `409` `not-approved` (withdraw an undecided one).
+ */
+export const revokeRequestSchema = z.object({ reason: text(1000) });
+export type RevokeRequest = z.infer<typeof revokeRequestSchema>;
+export const revokeResponseSchema = z.object({ status: z.literal('revoked') });
+export const NOT_APPROVED_SLUG = 'not-approved';
 
 /** `GET /cases?caseId=…`: the province's case for a tongban case id (`404` when it has none). */
 export const findCaseQuerySchema = z.object({ caseId: z.uuid() });

@@ -22,6 +22,22 @@ export async function handlingRegionOf(db: Queryable, caseId: string): Promise<s
 }
 
 /**
+ * Where a callback about `caseId` goes: a case's own handling region, or, for the id a joint case's
+ * participant is known by at its authority (case_participants), that participant's region and case.
+ */
+export async function callbackTargetOf(db: Queryable, caseId: string): Promise<{ region: string; participantOf: string | null } | null> {
+  const { rows } = await db.query<{ region: string; participant_of: string | null }>(
+    `SELECT handling_region AS region, NULL::uuid AS participant_of FROM cases WHERE case_id = $1
+     UNION ALL
+     SELECT region_code AS region, case_id AS participant_of FROM case_participants WHERE participant_case_id = $1
+     LIMIT 1`,
+    [caseId],
+  );
+  const r = rows[0];
+  return r ? { region: r.region, participantOf: r.participant_of } : null;
+}
+
+/**
  * Records a callback. `new`: first sight of this event; `delivered`: seen and already delivered
  * (a duplicate); `undelivered`: seen, but its delivery failed or is still under way.
  */

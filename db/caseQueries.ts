@@ -3,12 +3,13 @@
 // through these queries. Region scoping is domain/regions.ts' rule, turned into a LIKE pattern.
 import type { SlaState } from '../domain/clock.js';
 import type { CaseSla, CaseStage, CaseStatus, Channel, Consultation, CorrectionNotice, CorrectionSide, DeliveryState, Decision, Intervention } from '../domain/case.js';
+import type { ParticipantState } from '../domain/joint.js';
 import { regionLikePattern } from '../domain/regions.js';
 import type { Queryable } from './cases.js';
 
 const SUMMARY_COLUMNS = `case_id, item_code, item_version, item_name, receiving_region, handling_region, channel, stage, status,
   needs_intervention, applicant_name_masked, promised_days, statutory_days, sla_state, due_date::text, statutory_due_date::text,
-  submitted_at, updated_at, closed_at`;
+  submitted_at, updated_at, closed_at, participants`;
 
 interface SummaryRow {
   case_id: string;
@@ -30,6 +31,7 @@ interface SummaryRow {
   submitted_at: Date;
   updated_at: Date;
   closed_at: Date | null;
+  participants: ParticipantState[] | null;
 }
 
 interface DetailRow extends SummaryRow {
@@ -68,6 +70,8 @@ export interface CaseSummaryRecord {
   submittedAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** 多地联办: each participant's progress and deadline; null for a single authority. */
+  participants: ParticipantState[] | null;
 }
 
 export interface CaseDetailRecord extends Omit<CaseSummaryRecord, 'applicantName'> {
@@ -142,6 +146,7 @@ function summaryOf(r: SummaryRow): CaseSummaryRecord {
     submittedAt: iso(r.submitted_at),
     updatedAt: iso(r.updated_at),
     closedAt: r.closed_at ? iso(r.closed_at) : null,
+    participants: r.participants,
   };
 }
 

@@ -19,6 +19,15 @@ export async function insertFile(db: Queryable, f: FileRecord): Promise<void> {
   );
 }
 
+/** A file tongban fetched for a case (免提交): registered once, whichever attempt of the fetch gets here first. */
+export async function registerFetchedFile(db: Queryable, f: FileRecord): Promise<void> {
+  await db.query(
+    `INSERT INTO files (file_id, sha256, size, content_type, file_name, uploaded_by, uploaded_region) VALUES ($1,$2,$3,$4,$5,$6,$7)
+     ON CONFLICT (file_id) DO NOTHING`,
+    [f.fileId, f.sha256, f.size, f.contentType, f.fileName, f.uploadedBy, f.uploadedRegion],
+  );
+}
+
 /** The files among `fileIds` that exist (in no particular order). */
 export async function findFiles(db: Queryable, fileIds: readonly string[]): Promise<FileRecord[]> {
   const { rows } = await db.query<{ file_id: string; sha256: string; size: string; content_type: string; file_name: string | null; uploaded_by: string; uploaded_region: string }>(

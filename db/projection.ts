@@ -105,6 +105,7 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
   if ('correction' in changes) set('correction', changes.correction ? JSON.stringify(changes.correction) : null);
   if ('correctionRounds' in changes && changes.correctionRounds) set('correction_rounds', JSON.stringify(changes.correctionRounds));
   if ('consultations' in changes) set('consultations', JSON.stringify(changes.consultations ?? []));
+  if ('participants' in changes) set('participants', changes.participants ? JSON.stringify(changes.participants) : null);
   if ('sla' in changes) {
     const sla = changes.sla ?? null;
     set('sla', sla ? JSON.stringify(sla) : null);
@@ -121,9 +122,29 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
     );
   }
   if (event.type === 'correction.supplemented') await recordSupplement(db, caseId, event);
+  if (event.type === 'material.fetched') await recordFetchedMaterial(db, caseId, event);
+  if (event.type === 'participant.started') await recordParticipant(db, caseId, event);
   // An electronic result's licence, for the public verification (db/elicences.ts).
   if (event.type === 'delivery.issued') await recordLicence(db, caseId, event);
   return 'written';
+}
+
+/** A joint case's participant: the id its authority calls back with leads to the case (api/callbacks.ts). */
+async function recordParticipant(db: Queryable, caseId: string, event: CaseEvent): Promise<void> {
+  const d = event.data as { participant: string; participantCaseId: string; regionCode: string };
+  await db.query(
+    `INSERT INTO case_participants (participant_case_id, case_id, participant_key, region_code, started_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`,
+    [d.participantCaseId, caseId, d.participant, d.regionCode, event.at],
+  );
+}
+
+/** A material fetched from the data-sharing hub (免提交) becomes one of the case's materials, as if taken in. */
+async function recordFetchedMaterial(db: Queryable, caseId: string, event: CaseEvent): Promise<void> {
+  const d = event.data as { materialCode: string; fileId: string; sha256: string; size: number; contentType: string };
+  await db.query(
+    `INSERT INTO case_materials (case_id, material_code, file_id, sha256, size, content_type) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
+    [caseId, d.materialCode, d.fileId, d.sha256, d.size, d.contentType],
+  );
 }
 
 /** The supplemented files of a notice, kept with the case (and so never swept as unattached). */

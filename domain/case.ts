@@ -4,6 +4,7 @@ import type { CaseEventType } from './caseEvents.js';
 import type { SlaState } from './clock.js';
 import type { SlaLimit } from './sla.js';
 import type { DeliveryMethod, ItemDefinition } from './items.js';
+import type { JointPlan, ParticipantState } from './joint.js';
 
 export const CASE_STAGES = ['intake', 'precheck', 'correction', 'transfer', 'review', 'decision', 'delivery', 'closed'] as const;
 export type CaseStage = (typeof CASE_STAGES)[number];
@@ -99,6 +100,10 @@ export interface CaseInput {
   timing: CaseTiming;
   /** 视频会商收件: hold the case before the transfer until a consultation has been requested and has its outcome. Absent unless asked for. */
   consultBeforeAcceptance?: true;
+  /** The application's fields beyond the applicant (the item's applicationFields), when it has any. */
+  application?: Record<string, string>;
+  /** 多地联办: the participants resolved for this application (domain/joint.ts); absent for a single authority. */
+  joint?: JointPlan;
 }
 
 export const PROVINCE_EVENT_TYPES = ['case.accepted', 'case.approved', 'case.rejected', 'delivery.mailed', 'delivery.received', 'delivery.returned', 'review.correction_required', 'review.procedure_started', 'review.procedure_ended'] as const;
@@ -204,6 +209,8 @@ export interface CorrectionNotice {
   issuedAt: string;
   /** The last day (China time) the applicant may supplement, or null when no deadline applies. */
   supplementDue: string | null;
+  /** In a joint case (多地联办): the participant whose authority issued it. */
+  participant?: string;
 }
 
 /** An extension of the time limit (行政许可法 art. 42): asked by the handling authority's approver, decided by its head (a supervisor). */
@@ -324,6 +331,8 @@ export interface CaseState {
   sla?: CaseSla | null;
   /** Video consultations (视频会商), in the order requested; absent until the first is requested. */
   consultations?: Consultation[];
+  /** 多地联办: each participant's progress and deadline; absent for a single authority. */
+  participants?: ParticipantState[];
 }
 
 /** Where a case stands against its time limits, as the workflow last read them. */

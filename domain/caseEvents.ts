@@ -61,6 +61,10 @@ export interface CaseEventData {
   /** Taken in with consultBeforeAcceptance: the case waits for a video consultation to be requested. */
   'precheck.awaiting_consultation': Record<string, never>;
   'precheck.failed': { problems: string[]; eLicences: ELicenceResult[] };
+  /** 免提交: a material fetched from the data-sharing hub instead of asked of the applicant; kept as a file of the case. */
+  'material.fetched': { materialCode: string; source: string; recordId: string; issuer: string; issuedAt: string; fileId: string; sha256: string; size: number; contentType: string };
+  /** The hub has no record of the applicant for a 免提交 material: the applicant brings it (the precheck's notice asks). */
+  'material.not_shared': { materialCode: string; source: string; reason: string };
   'transfer.created': { provinceCaseId: string };
   'material.transferred': { materialCode: string; sha256: string; size: number };
   'review.started': { provinceCaseId: string; materials: number };
@@ -80,7 +84,7 @@ export interface CaseEventData {
    * Closed without delivery: rejected by the handling authority, or not accepted because a
    * consultation before acceptance (视频会商收件) agreed so (its minutes are the reason).
    */
-  'case.closed': { outcome: 'rejected' } | { outcome: 'not_accepted'; reason: string; consultationId: string };
+  'case.closed': { outcome: 'rejected' } | { outcome: 'not_accepted'; reason: string; consultationId: string } | { outcome: 'not_supplemented' };
   'case.completed': { delivery: string };
   'intervention.required': { step: string; kind: InterventionKind; error: string; reason?: string | null; status?: number | null };
   'intervention.cleared': { step: string; by: string };
@@ -96,6 +100,8 @@ export interface CaseEventData {
     round: number;
     deficiencies: { materialCode: string; problem: string; needed: string }[];
     supplementDue: string | null;
+    /** 多地联办: the participant whose authority issued it. */
+    participant?: string;
   };
   /** More notices on one side than the item allows: processed, and flagged for the supervisors. */
   'correction.rounds_exceeded': { side: 'receiving' | 'handling'; round: number; maxRounds: number };
@@ -104,9 +110,24 @@ export interface CaseEventData {
     side: 'receiving' | 'handling';
     round: number;
     items: { materialCode: string; fileId: string; sha256: string; size: number; contentType: string }[];
+    participant?: string;
   };
   /** The supplement deadline passed: the case closes as not_supplemented. */
-  'correction.expired': { noticeId: string; side: 'receiving' | 'handling'; round: number; supplementDue: string | null; province: string | null };
+  'correction.expired': { noticeId: string; side: 'receiving' | 'handling'; round: number; supplementDue: string | null; province: string | null; participant?: string };
+  /** 多地联办: the participants resolved for the application, and what one's rejection does. */
+  'joint.started': { participants: { key: string; role: string; regionCode: string; step: number; timeLimitDays: number }[]; onRejection: string };
+  /** A step begins: its participants start in parallel. */
+  'joint.step_started': { step: number; participants: string[] };
+  /** A participant's child workflow started on its region's queue, with its own deadline. */
+  'participant.started': { participant: string; role: string; regionCode: string; step: number; participantCaseId: string; dueDate: string | null; dueAt: string | null };
+  /** What a participant's workflow recorded (its transfer, review, procedures, interventions), as it recorded it. */
+  'participant.progress': { participant: string; type: string; data: Record<string, unknown> };
+  /** A participant's authority decided its part (or the applicant did not supplement its notice in time). */
+  'participant.decided': { participant: string; outcome: 'approved' | 'rejected' | 'not_supplemented'; reasons: string[]; eventId: string | null };
+  /** A participant's own time limit passed before it decided. */
+  'participant.overdue': { participant: string; dueDate: string | null; dueAt: string };
+  /** The compensation of a participant's part after the case failed or was withdrawn: told, and undone or closed. */
+  'participant.compensated': { participant: string; action: 'withdrawn' | 'revoked' | 'skipped' | 'nothing_to_undo'; reason: string; province: string | null };
   /** A supplemented material sent to the handling authority and acknowledged. */
   'supplement.transferred': { noticeId: string; materialCode: string; sha256: string; size: number; revision: number };
   /** The handling authority received the supplement's answer and resumed its review. */
@@ -174,6 +195,8 @@ export const CASE_EVENT_TYPES = [
   'precheck.passed',
   'precheck.awaiting_consultation',
   'precheck.failed',
+  'material.fetched',
+  'material.not_shared',
   'transfer.created',
   'material.transferred',
   'review.started',
@@ -199,6 +222,13 @@ export const CASE_EVENT_TYPES = [
   'correction.supplemented',
   'correction.expired',
   'supplement.transferred',
+  'joint.started',
+  'joint.step_started',
+  'participant.started',
+  'participant.progress',
+  'participant.decided',
+  'participant.overdue',
+  'participant.compensated',
   'correction.answered',
   'acceptance.deemed',
   'procedure.started',

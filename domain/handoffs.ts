@@ -22,8 +22,10 @@ import { canonicalJson } from './canonicalJson.js';
 import { dateInChina } from './dates.js';
 
 /** The parties of a hand-off, and the holders of a case. */
-export const HANDOFF_PARTIES = ['receiving', 'handling', 'applicant', 'post'] as const;
+export const HANDOFF_PARTIES = ['receiving', 'handling', 'applicant', 'post', 'datahub'] as const;
 export type HandoffParty = (typeof HANDOFF_PARTIES)[number];
+/** The parties that can hold a case (the data-sharing hub only ever hands something over). */
+export type CustodyHolder = Exclude<HandoffParty, 'datahub'>;
 
 export const HANDOFF_KINDS = [
   /** An original material sent to the handling authority (material.transferred). */
@@ -46,6 +48,8 @@ export const HANDOFF_KINDS = [
   'original_by_post',
   /** A file attached to a liaison message between the offices (no case event yet: appendHandoff). */
   'liaison_attachment',
+  /** A 免提交 material fetched from the data-sharing hub (datahub → receiving), hash-checked on download. */
+  'shared_data',
   /** The acknowledgement of an earlier entry, given after it. */
   'ack',
 ] as const;
@@ -275,6 +279,26 @@ export function handoffsFromEvent(event: LedgerEvent): HandoffDraft[] {
   });
 
   switch (event.type) {
+    case 'participant.progress': {
+      // 多地联办: a participant's transfers are hand-offs to its authority, named by the participant.
+      const participant = str(d.participant);
+      if (d.type !== 'material.transferred' && d.type !== 'supplement.transferred') return [];
+      const inner = handoffsFromEvent({ ...event, type: d.type, data: (d.data ?? {}) as Record<string, unknown> });
+      return inner.map((h) => ({ ...h, ref: `${participant}:${h.ref}`, what: h.what.map((w) => ({ participant, ...w })) }));
+    }
+    case 'participant.decided': {
+      // Its authority's decision on its part, to the receiving side (the case decides once, after all of them).
+      const participant = str(d.participant);
+      const reasons = Array.isArray(d.reasons) ? d.reasons : [];
+      return [entry('decision', `decision:${participant}`, 'handling', 'receiving', [{ participant, outcome: str(d.outcome), reasons: reasons.length, sha256: documentHash(reasons), provinceEventId: str(d.eventId) }], true)];
+    }
+    case 'material.fetched': {
+      // Acknowledged at once: the download hashed to the record's SHA-256 before it was kept.
+      const code = str(d.materialCode);
+      return [
+        entry('shared_data', `shared:${code}`, 'datahub', 'receiving', [{ materialCode: code, source: str(d.source), recordId: str(d.recordId), issuer: str(d.issuer), sha256: str(d.sha256), size: num(d.size) }], true),
+      ];
+    }
     case 'material.transferred': {
       // Acknowledged at once: the province's upload receipt checked the SHA-256 (the activity
       // fails on a mismatch), and the event records the hash the receipt confirmed.
@@ -381,7 +405,7 @@ export interface CustodyEvent {
 }
 
 export interface CustodyInterval {
-  holder: HandoffParty;
+  holder: CustodyHolder;
   /** ISO instant the holder took the case. */
   from: string;
   /** ISO instant it passed the case on, or null while it still holds it. */
@@ -403,7 +427,7 @@ export const CUSTODY_EVENT_TYPES = [
 ] as const;
 
 /** The holder after `e`: a party, null when custody ends, undefined when it does not change. */
-function holderAfter(e: CustodyEvent): HandoffParty | null | undefined {
+function holderAfter(e: CustodyEvent): CustodyHolder | null | undefined {
   if (CUSTODY_ENDS.has(e.type)) return null;
   switch (e.type) {
     case 'case.submitted':
@@ -433,7 +457,7 @@ function holderAfter(e: CustodyEvent): HandoffParty | null | undefined {
 export function custodyOf(events: readonly CustodyEvent[], until: string | Date): CustodyInterval[] {
   const end = Date.parse(ledgerInstant(until));
   const intervals: CustodyInterval[] = [];
-  let holder: HandoffParty | null = null;
+  let holder: CustodyHolder | null = null;
   let since = '';
   let ended = false;
   const close = (at: string) => {
@@ -480,7 +504,7 @@ export interface HeldInterval extends CustodyInterval {
 
 export interface CustodyReading {
   custody: HeldInterval[];
-  workingDaysBySide: Record<HandoffParty, number>;
+  workingDaysBySide: Record<CustodyHolder, number>;
   /** Why some interval has no count: the calendar data ends before it. */
   calendarGap: string | null;
 }
@@ -493,7 +517,7 @@ export interface CustodyReading {
  * of delay is attributed once. An interval within one day counts 0.
  */
 export function workingDaysHeld(intervals: readonly CustodyInterval[], until: string | Date, calendar: CustodyCalendar): CustodyReading {
-  const bySide: Record<HandoffParty, number> = { receiving: 0, handling: 0, applicant: 0, post: 0 };
+  const bySide: Record<CustodyHolder, number> = { receiving: 0, handling: 0, applicant: 0, post: 0 };
   let calendarGap: string | null = null;
   const untilDate = dateInChina(ledgerInstant(until));
   const custody = intervals.map((i): HeldInterval => {

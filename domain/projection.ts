@@ -1,6 +1,7 @@
 // What the case workflow sends its projection with each event: the case-row fields that changed
 // since its last write (the event itself carries stage and status). Shared by the workflow's
 // recorder and the projection activity.
+import type { ParticipantState } from './joint.js';
 import type { CaseSla, Consultation, CorrectionNotice, CorrectionSide, Decision, DeliveryState, Intervention } from './case.js';
 
 export interface CaseRowChanges {
@@ -13,6 +14,8 @@ export interface CaseRowChanges {
   sla?: CaseSla | null;
   /** The case's video consultations (视频会商), whole. */
   consultations?: Consultation[];
+  /** 多地联办: each participant's progress, whole; null for a single authority. */
+  participants?: ParticipantState[] | null;
 }
 
 /**

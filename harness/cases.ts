@@ -34,6 +34,8 @@ export interface SubmitOptions {
   materialCodes?: string[];
   /** 视频会商收件: hold the case at the precheck until a consultation has its outcome. */
   consultBeforeAcceptance?: boolean;
+  /** The application's fields the item declares (e.g. a joint item's originRegion). */
+  fields?: Record<string, string>;
 }
 
 const ITEM_MATERIALS: Record<string, string[]> = {
@@ -60,6 +62,7 @@ export async function submitCase(apiUrl: string, token: string, opts: SubmitOpti
     materials,
     delivery: opts.delivery ?? { method: 'electronic' },
     ...(opts.consultBeforeAcceptance ? { consultBeforeAcceptance: true } : {}),
+    ...(opts.fields ? { fields: opts.fields } : {}),
   };
   const key = randomUUID();
   const res = await fetch(`${apiUrl}/v1/cases`, {

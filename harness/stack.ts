@@ -89,6 +89,9 @@ export async function startStack(opts: StackOptions): Promise<TestStack> {
     // The simulator plays the SMS gateway.
     SMS_GATEWAY_URL: simulator.smsBaseUrl,
     SMS_API_KEY: simulator.serviceApiKey,
+    // The simulator plays the data-sharing hub (免提交).
+    DATAHUB_URL: simulator.datahubBaseUrl,
+    DATAHUB_SECRET: simulator.datahubSecret,
     ...opts.env,
   });
   const secrets = randomSecrets(

@@ -14,7 +14,8 @@ import { execFileSync } from 'node:child_process';
 import { parseKeyring } from '../config/secrets.js';
 import { migrate } from '../db/migrate.js';
 import type { CaseState } from '../domain/case.js';
-import { CASE_TASK_QUEUE, SEARCH_ATTRIBUTES, caseWorkflowId, liaisonWorkflowId, getStateQuery, supplementUpdate, type SupplementItem } from '../workflows/messages.js';
+import { CASE_TASK_QUEUE, SEARCH_ATTRIBUTES, caseWorkflowId, liaisonWorkflowId, getStateQuery, participantWorkflowId, supplementUpdate, type SupplementItem } from '../workflows/messages.js';
+import { participantCaseId } from '../api/intake.js';
 import { startTemporalDevServer } from '../dev/temporal-server.js';
 import { resolveTemporalCli } from '../dev/temporal-cli.js';
 import { createDatabase } from '../harness/database.js';
@@ -63,6 +64,24 @@ async function supplementOpenNotice(stack: TestStack, caseId: string, clerk: str
   await stack.client.workflow
     .getHandle(caseWorkflowId(caseId))
     .executeUpdate(supplementUpdate, { args: [{ actor: 'test-clerk-440100', role: 'clerk', region: '440100', noticeId: notice.noticeId, items }] });
+}
+
+/** 多地联办: a household move from Hunan to Sichuan, applied for in Guangdong. */
+const JOINT_MOVE: SubmitOptions = {
+  itemCode: 'household-move',
+  handlingRegion: '510104',
+  materialCodes: ['move-application', 'resident-id-card', 'settlement-proof'],
+  fields: { originRegion: '430102', moveReason: '投靠配偶' },
+};
+
+/** The participants' workflows of a joint case, recorded beside it. */
+function participantsOf(caseId: string, keys: string[], branches: string[]): OtherWorkflow[] {
+  return keys.map((key) => ({ name: `${branches[0]}-${key}`, branches, workflowId: participantWorkflowId(participantCaseId(caseId, key)) }));
+}
+
+/** Waits for the case to end (before a province scenario is put back). */
+async function caseEnded(stack: TestStack, caseId: string): Promise<void> {
+  await stack.client.workflow.getHandle(caseWorkflowId(caseId)).result();
 }
 
 /** A quick province: reviews in 300 ms, polled after 1.5 s without a callback. */
@@ -128,6 +147,49 @@ const QUICK: Recording[] = [
     },
   },
   { name: 'procedure', branches: ['procedure'], submit: { applicantName: '历史专家评审' } },
+  // 多地联办: two authorities approve in turn; the second rejects and the first's approval is revoked; a participant's correction.
+  {
+    name: 'joint-approved',
+    branches: ['joint-approved'],
+    submit: { ...JOINT_MOVE, applicantName: '历史联办' },
+    drive: async (_stack, caseId) => participantsOf(caseId, ['moved-in', 'moved-out'], ['participant-approved']),
+  },
+  {
+    name: 'joint-rejected-second-step',
+    branches: ['joint-rejected', 'joint-compensation-revoke'],
+    setup: (stack) => stack.simulator.setScenario('430000', 'reject'),
+    submit: { ...JOINT_MOVE, applicantName: '历史联办驳回' },
+    drive: async (stack, caseId) => {
+      await caseEnded(stack, caseId);
+      stack.simulator.setScenario('430000', 'approve');
+      return participantsOf(caseId, ['moved-out'], ['participant-rejected']);
+    },
+  },
+  {
+    name: 'joint-participant-correction',
+    branches: ['joint-participant-correction'],
+    setup: (stack) => stack.simulator.setScenario('510000', 'correction'),
+    submit: { ...JOINT_MOVE, applicantName: '历史联办补正' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'the participant notice', (s) => s.status === 'awaiting_supplement');
+      stack.simulator.setScenario('510000', 'approve');
+      await supplementOpenNotice(stack, caseId, clerk, 1, 'handling');
+      return participantsOf(caseId, ['moved-in'], ['participant-correction']);
+    },
+  },
+  // 免提交: the contribution certificate fetched from the data-sharing hub, and asked of the applicant when the hub has none.
+  { name: 'shared-data-fetched', branches: ['shared-data-fetched'], submit: { applicantName: '历史免提交', materialCodes: ['transfer-application', 'resident-id-card'] } },
+  {
+    name: 'shared-data-no-record',
+    branches: ['shared-data-no-record'],
+    setup: (stack) => stack.simulator.setDatahubScenario('no-record'),
+    submit: { applicantName: '历史共享无记录', materialCodes: ['transfer-application', 'resident-id-card'] },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'receiving notice', (s) => s.status === 'awaiting_supplement');
+      stack.simulator.setDatahubScenario('ok');
+      await supplementOpenNotice(stack, caseId, clerk, 1, 'receiving');
+    },
+  },
   {
     name: 'withdrawn-in-transfer',
     branches: ['withdrawal-during-transfer'],
@@ -148,6 +210,23 @@ const SLOW_POLL: Recording[] = [
     drive: async (stack, caseId, clerk) => {
       await waitFor(stack, caseId, 'review stage', (s) => s.stage === 'review');
       expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/withdraw`, clerk, { reason: '申请人要求撤回' }), 200, 'withdrawal in review');
+    },
+  },
+  {
+    // 多地联办: withdrawn while two participants review in parallel (their authorities never call back).
+    name: 'joint-withdrawn-in-parallel',
+    branches: ['joint-withdrawal'],
+    submit: {
+      itemCode: 'business-relocation',
+      handlingRegion: '510104',
+      materialCodes: ['change-application', 'relocation-resolution', 'articles-amendment', 'domicile-proof', 'business-licence', 'representative-id-card'],
+      fields: { originRegion: '430103' },
+      applicantName: '历史联办撤回',
+    },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'both participants reviewing', (s) => (s.participants ?? []).filter((p) => p.status === 'reviewing').length === 2);
+      expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/withdraw`, clerk, { reason: '企业决定暂缓迁移' }), 200, 'joint withdrawal');
+      return participantsOf(caseId, ['registration-out', 'tax-clearance'], ['participant-stopped']);
     },
   },
   {
@@ -334,6 +413,7 @@ async function main() {
         stack.simulator.addRule({ match: { applicantName: '历史延期' }, scenario: 'lost-callback' });
         stack.simulator.addRule({ match: { applicantName: '历史超期' }, scenario: 'lost-callback' });
         stack.simulator.addRule({ match: { applicantName: '历史退件' }, scenario: 'mail-returned' });
+        stack.simulator.addRule({ match: { applicantName: '历史联办撤回' }, scenario: 'lost-callback' });
         for (const name of ['历史会商收件', '历史会商未开', '历史会商不予受理', '历史会商预约失败']) stack.simulator.addRule({ match: { applicantName: name }, scenario: 'slow' });
         stack.simulator.setScenario('330000', 'down');
         const clerk = await stack.token('clerk', '440100');

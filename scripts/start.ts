@@ -97,6 +97,7 @@ async function main() {
     let simulatorUrl: string | null = null;
     let smsGateway: { SMS_GATEWAY_URL?: string; SMS_API_KEY?: string } = {};
     let videoService: { VIDEO_SERVICE_URL?: string; VIDEO_SERVICE_API_KEY?: string } = {};
+    let datahub: { DATAHUB_URL?: string; DATAHUB_SECRET?: string } = {};
     if (!config.provinces) {
       const simulator = await startSimulator({
         provinces: secrets.provinces.map(({ code, secret }) => ({ code, secret })),
@@ -115,9 +116,11 @@ async function main() {
       if (!config.SMS_GATEWAY_URL) smsGateway = { SMS_GATEWAY_URL: simulator.smsBaseUrl, SMS_API_KEY: simulator.serviceApiKey };
       // Without a real video-meeting service, the simulator plays it (视频会商).
       if (!config.VIDEO_SERVICE_URL) videoService = { VIDEO_SERVICE_URL: simulator.videoBaseUrl, VIDEO_SERVICE_API_KEY: simulator.serviceApiKey };
+      // Without a real data-sharing hub, the simulator plays it (免提交).
+      if (!config.DATAHUB_URL) datahub = { DATAHUB_URL: simulator.datahubBaseUrl, DATAHUB_SECRET: simulator.datahubSecret };
     }
 
-    const system = await startSystem({ config: { ...config, ...smsGateway, ...videoService }, secrets, temporalAddress, databaseUrl });
+    const system = await startSystem({ config: { ...config, ...smsGateway, ...videoService, ...datahub }, secrets, temporalAddress, databaseUrl });
     stops.push({ name: 'stopping the worker and the api', ms: 40_000, stop: () => system.stop() });
 
     const api = system.apiUrl;

@@ -13,6 +13,7 @@ import {
   ALREADY_DECIDED_SLUG,
   ANSWER_INCOMPLETE_SLUG,
   DECIDED_OUTCOME,
+  NOT_APPROVED_SLUG,
   NOTICE_NOT_OPEN_SLUG,
   UNKNOWN_CASE_SLUG,
   type CorrectionAnswerRequest,
@@ -441,6 +442,17 @@ export class ProvinceSimulation {
     if (simCase.notices.length < correctionRounds(scenario)) this.schedule(province, simCase, 'correct', this.options.correctionDelayMs);
     else this.schedule(province, simCase, 'decide', this.options.reviewDelayMs);
     return { status: 202, body: { noticeId, status: simCase.status, answeredAt: notice.answeredAt } };
+  }
+
+  /** Revokes an approval (a joint case failed after this step approved); anything else is a 409. */
+  revoke(simCase: SimCase): Outcome {
+    if (simCase.status !== 'approved' && simCase.status !== 'delivered') {
+      throw new ProblemError(409, NOT_APPROVED_SLUG, 'Not approved', `case ${simCase.provinceCaseId} is ${simCase.status}; only an approval can be revoked`);
+    }
+    simCase.status = 'revoked';
+    simCase.due = null;
+    this.options.onChange();
+    return { status: 200, body: { status: simCase.status } };
   }
 
   /** Withdraws an undecided case; a decided one is a 409 `already-decided` that carries the decision. */

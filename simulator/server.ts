@@ -18,6 +18,7 @@ import {
   liaisonMessageRequestSchema,
   supplementQuerySchema,
   withdrawRequestSchema,
+  revokeRequestSchema,
 } from '../contracts/province.js';
 import type { DatahubRecord, DatahubSource } from '../contracts/datahub.js';
 import type { VideoRoom } from '../contracts/video.js';
@@ -100,6 +101,8 @@ export interface Simulator {
   close(): Promise<void>;
   /** Liaison messages the authority received for a tongban case. */
   liaisonReceived(code: string, caseId: string): LiaisonReceived[];
+  /** The status of the authority's case for a tongban case id, or null when it has none (for tests). */
+  caseStatus(code: string, caseId: string): string | null;
   /** The authority writes to the window (a signed `liaison.message` callback); returns the event. */
   writeLiaison(code: string, caseId: string, write: { body: string; inReplyTo?: string; author?: string; messageId?: string }): LiaisonCallbackEvent;
   /** The authority acknowledges a message it received (a signed `liaison.acknowledged` callback). */
@@ -244,6 +247,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     putDatahubRecord: (idNumber, source, record) => datahub.putRecord(idNumber, source, record),
     datahubQueries: () => datahub.all(),
     liaisonReceived: (code, caseId) => [...simulation.caseByTongbanId(code, caseId).liaison],
+    caseStatus: (code, caseId) => {
+      try {
+        return simulation.caseByTongbanId(code, caseId).status;
+      } catch {
+        return null;
+      }
+    },
     writeLiaison: (code, caseId, write) => simulation.emitLiaison(simulation.province(code), simulation.caseByTongbanId(code, caseId), 'liaison.message', liaisonMessageData(write)),
     acknowledgeLiaison: (code, caseId, messageId, by) =>
       simulation.emitLiaison(simulation.province(code), simulation.caseByTongbanId(code, caseId), 'liaison.acknowledged', { messageId, ...(by ? { by } : {}) }),
@@ -315,6 +325,15 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
       const simCase = simulation.caseOf(province, request.params.provinceCaseId);
       parseJsonBody(rawBody(request), withdrawRequestSchema);
       return simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => simulation.withdraw(simCase));
+    });
+  });
+
+  scope.post<{ Params: CaseParams }>('/provinces/:code/cases/:provinceCaseId/revoke', async (request, reply) => {
+    const { province, target } = caseTarget(simulation, request.params);
+    return respond(simulation, province, target, reply, () => {
+      const simCase = simulation.caseOf(province, request.params.provinceCaseId);
+      parseJsonBody(rawBody(request), revokeRequestSchema);
+      return simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => simulation.revoke(simCase));
     });
   });
 

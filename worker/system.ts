@@ -10,8 +10,9 @@ import type pg from 'pg';
 import { loggerOptions } from '../config/logger.js';
 import type { Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
-import { createCalendarActivities, createMaintenanceActivities, createProjectionActivities, createProvinceActivities, type ProvinceActivities } from '../activities/index.js';
+import { createCalendarActivities, createMaintenanceActivities, createProjectionActivities, createProvinceActivities } from '../activities/index.js';
 import { createLiaisonActivities } from '../activities/liaison.js';
+import { createDatahubActivities } from '../activities/datahub.js';
 import { createVideoActivities } from '../activities/video.js';
 import { createNotificationActivities } from '../activities/notifications.js';
 import { shippedCalendar } from '../calendar/load.js';
@@ -21,7 +22,7 @@ import { connectTemporalClient, temporalConnectionOptions } from '../clients/tem
 import { createFilesystemStore } from '../materials/store.js';
 import { CASE_TASK_QUEUE } from '../workflows/messages.js';
 import type { SweepUnattachedFilesInput } from '../workflows/maintenance/sweepUnattachedFiles.js';
-import { createWorkers, runWorkers, type CaseQueueActivities } from './workers.js';
+import { createWorkers, runWorkers, type CaseQueueActivities, type ProvinceQueueActivities } from './workers.js';
 import { startApi } from '../api/server.js';
 
 export interface SystemOptions {
@@ -99,7 +100,7 @@ export function buildActivities(
   secrets: Secrets,
   pool: pg.Pool | null,
   calendar: WorkingCalendar = shippedCalendar(),
-): { caseQueue: CaseQueueActivities | null; province: ProvinceActivities } {
+): { caseQueue: CaseQueueActivities | null; province: ProvinceQueueActivities } {
   const store = createFilesystemStore(config.MATERIALS_DIR);
   return {
     caseQueue: pool
@@ -120,11 +121,23 @@ export function buildActivities(
             supplementReminderDays: config.SMS_SUPPLEMENT_REMINDER_DAYS,
             pickupReminderDays: config.PICKUP_REMINDER_DAYS,
           }),
+          // The data-sharing hub of 免提交 (DATAHUB_URL; the simulator's in development and tests).
+          ...createDatahubActivities({
+            pool,
+            store,
+            hub: config.DATAHUB_URL && config.DATAHUB_SECRET ? { baseUrl: config.DATAHUB_URL, secret: config.DATAHUB_SECRET } : null,
+            callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS,
+            maxBytes: config.UPLOAD_MAX_BYTES,
+          }),
           // The working-day calendar, read once here; a malformed data file stops the start (calendar/load.ts).
           ...createCalendarActivities(calendar, { warnDaysLeft: config.SLA_WARN_DAYS_LEFT, warnUsedRatio: config.SLA_WARN_USED_RATIO }),
         }
       : null,
-    province: createProvinceActivities({ store, provinces: secrets.provinces, callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS }),
+    province: {
+      ...createProvinceActivities({ store, provinces: secrets.provinces, callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS }),
+      // The participants of joint cases read the calendar as local activities on their province's queue.
+      ...createCalendarActivities(calendar, { warnDaysLeft: config.SLA_WARN_DAYS_LEFT, warnUsedRatio: config.SLA_WARN_USED_RATIO }),
+    },
   };
 }
 

@@ -7,14 +7,18 @@ import type { Keyring } from '../config/secrets.js';
 import { encryptedDataConverter } from '../crypto/payloadCodec.js';
 import type { CalendarActivities, MaintenanceActivities, ProjectionActivities, ProvinceActivities } from '../activities/index.js';
 import type { LiaisonActivities } from '../activities/liaison.js';
+import type { DatahubActivities } from '../activities/datahub.js';
 import type { VideoActivities } from '../activities/video.js';
 import type { NotificationActivities } from '../activities/notifications.js';
 import { CASE_TASK_QUEUE, provinceTaskQueue } from '../workflows/messages.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** What the case queue runs besides the workflows: the projection, the calendar, liaison bookkeeping, the video-meeting service and the scheduled housekeeping. */
-export type CaseQueueActivities = ProjectionActivities & MaintenanceActivities & CalendarActivities & LiaisonActivities & NotificationActivities & VideoActivities;
+/** What the case queue runs besides the workflows: the projection, the calendar, liaison bookkeeping, the video-meeting service, the data-sharing hub and the scheduled housekeeping. */
+export type CaseQueueActivities = ProjectionActivities & MaintenanceActivities & CalendarActivities & LiaisonActivities & NotificationActivities & VideoActivities & DatahubActivities;
+
+/** What a province queue runs: the gateway calls, and the participant workflows of joint cases (多地联办) with their calendar. */
+export type ProvinceQueueActivities = ProvinceActivities & CalendarActivities;
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -24,7 +28,8 @@ export interface WorkerSetup {
   caseQueue?: { activities: CaseQueueActivities };
   /** Province codes whose queues this process serves, with the gateway activities. */
   provinces: readonly string[];
-  provinceActivities?: ProvinceActivities;
+  /** The gateway activities, and the calendar the participants of joint cases read (local activities). */
+  provinceActivities?: ProvinceQueueActivities;
   /** Server-side limit of activities per second on each province queue. */
   provinceRateLimit: number;
   /** A prebuilt bundle (production, tests); otherwise workflows/ is bundled at start. */
@@ -54,6 +59,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       await Worker.create({
         ...common,
         taskQueue: provinceTaskQueue(code),
+        // The participants of joint cases run here, in their region (workflows/joint/).
+        ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
         activities: setup.provinceActivities,
         maxTaskQueueActivitiesPerSecond: setup.provinceRateLimit,
       }),

@@ -1,6 +1,8 @@
 // One durable workflow per case (办件). It reads like the procedure: intake → precheck (with the
-// video consultations before acceptance) → transfer → review → decision → delivery, each stage in
-// its own module under workflows/case/, driven by the item definition pinned in the input.
+// video consultations before acceptance and the shared data fetched) → transfer → review →
+// decision → delivery, each stage in its own module under workflows/case/, driven by the item
+// definition pinned in the input. A joint case (多地联办) runs its participants' transfers and
+// reviews as child workflows in their regions (workflows/case/joint.ts) and decides once.
 // Everything that can change (province endpoints, secrets, the stores) lives behind activities;
 // staff and provinces reach the case through the messages in workflows/messages.ts.
 import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
@@ -8,6 +10,7 @@ import type { CaseInput, CaseState } from '../domain/case.js';
 import { settleConsultations } from './case/consultation.js';
 import { deliver } from './case/delivery.js';
 import { registerHandlers } from './case/handlers.js';
+import { handleJointly, isJointCase, JOINT_PATCH } from './case/joint.js';
 import { precheck } from './case/precheck.js';
 import { decide, review } from './case/review.js';
 import { enter, openCase, type CaseRun } from './case/run.js';
@@ -50,6 +53,12 @@ async function procedure(c: CaseRun, from: 'intake' | 'review'): Promise<void> {
     // Accepted once the precheck passes and the consultations asked for before acceptance
     // (视频会商收件) have their outcome; it may end in a notice to the applicant or not accepted.
     if (!(await precheck(c))) return;
+    // 多地联办: one child workflow per participating authority, then one decision (workflows/case/joint.ts).
+    if (isJointCase(c) && patched(JOINT_PATCH)) {
+      const joint = await handleJointly(c);
+      if (joint && (await decide(c, joint))) await deliver(c, joint);
+      return;
+    }
     await transfer(c);
   } else {
     enter(c, 'review');

@@ -4,3 +4,4 @@ export { sweepUnattachedFilesWorkflow } from './maintenance/sweepUnattachedFiles
 export { escalateFollowUpsWorkflow } from './maintenance/escalateFollowUps.js';
 export { sendNotificationsWorkflow } from './maintenance/sendNotifications.js';
 export { forwardLiaisonMessageWorkflow } from './liaison/forwardLiaisonMessage.js';
+export { participantWorkflow } from './joint/participantWorkflow.js';

@@ -3,7 +3,8 @@
 import type { LiaisonMessageRequest } from '../contracts/province.js';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CaseState, ConsultationAgreement, ConsultationParticipant, Deficiency, ProvinceEvent } from '../domain/case.js';
+import type { CaseInput, CaseState, ConsultationAgreement, ConsultationParticipant, Deficiency, Intervention, ProvinceEvent } from '../domain/case.js';
+import type { JointParticipant } from '../domain/joint.js';
 
 /** Task queue of the case workflows and of activities that touch tongban's own stores. */
 export const CASE_TASK_QUEUE = 'tongban-case';
@@ -170,3 +171,53 @@ export function liaisonWorkflowId(messageId: string): string {
   return `liaison:${messageId}`;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// 多地联办: one child workflow per participant of a joint case (workflows/joint/), on the queue of
+// the participant's province. The child tells the case what it records (participantEventSignal);
+// the case forwards the applicant's supplement, staff retries and the order to stop.
+
+/** The participant's workflow id: its authority calls back with `participantCaseId`, and the api signals this. */
+export function participantWorkflowId(participantCaseId: string): string {
+  return `participant:${participantCaseId}`;
+}
+
+export interface ParticipantInput {
+  /** The joint case's workflow (the parent), which the participant reports to. */
+  parentWorkflowId: string;
+  /** The joint case's id. */
+  caseId: string;
+  participant: JointParticipant;
+  /**
+   * The case as this participant's authority receives it: its region as the handling region,
+   * its participantCaseId as the case id, the materials as they stand when its step starts.
+   */
+  case: CaseInput;
+}
+
+/** How a participant's part ended. */
+export interface ParticipantOutcome {
+  outcome: 'approved' | 'rejected' | 'not_supplemented' | 'stopped';
+  /** The authority's decision event (with the certificate of an approval), when it decided. */
+  decision: ProvinceEvent | null;
+  provinceCaseId: string | null;
+  /** What stopping it did at its authority (a stop order: withdrawn, or an approval revoked). */
+  compensation: { action: 'withdrawn' | 'revoked' | 'nothing_to_undo'; province: string | null } | null;
+}
+
+/** An event the participant recorded, as the case records it (`participant.progress` and the rest). */
+export interface ParticipantEvent {
+  participant: string;
+  type: string;
+  data: Record<string, unknown>;
+  actor: string;
+  at: string;
+  /** The participant's intervention flag after the event. */
+  needsIntervention: Intervention | null;
+}
+
+export const participantEventSignal = defineSignal<[ParticipantEvent]>('participantEvent');
+export const participantSupplementSignal = defineSignal<[SupplementCommand]>('participantSupplement');
+export const participantRetrySignal = defineSignal<[StaffCommand]>('participantRetry');
+/** Stop and undo the participant's part (the case was rejected elsewhere, or withdrawn). */
+export const participantStopSignal = defineSignal<[{ reason: string }]>('participantStop');

@@ -224,7 +224,7 @@ describe('the OpenAPI document', () => {
     const post = doc.paths['/v1/cases/{caseId}/supplements']?.post;
     expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['202', '400', '401', '403', '404', '409', '503', '5XX']);
     expect(JSON.stringify(post?.requestBody)).toContain('Supplement');
-    expect(Object.keys(doc.components.schemas.CorrectionNotice?.properties ?? {}).sort()).toEqual(['deficiencies', 'issuedAt', 'noticeId', 'round', 'side', 'supplementDue']);
+    expect(Object.keys(doc.components.schemas.CorrectionNotice?.properties ?? {}).sort()).toEqual(['deficiencies', 'issuedAt', 'noticeId', 'participant', 'round', 'side', 'supplementDue']);
     expect(doc.components.schemas.CaseDetail?.properties).toHaveProperty('correctionRounds');
   });
 });

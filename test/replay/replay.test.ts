@@ -40,6 +40,19 @@ const REQUIRED_BRANCHES = [
   'extension',
   'sla-warning',
   'sla-overdue',
+  // 多地联办 (workflows/case/joint.ts, workflows/joint/participantWorkflow.ts).
+  'joint-approved',
+  'joint-rejected',
+  'joint-compensation-revoke',
+  'joint-participant-correction',
+  'joint-withdrawal',
+  'participant-approved',
+  'participant-rejected',
+  'participant-correction',
+  'participant-stopped',
+  // 免提交 at precheck (workflows/case/sharedData.ts).
+  'shared-data-fetched',
+  'shared-data-no-record',
   // Video consultations (workflows/case/consultation.ts).
   'consultation-before-acceptance',
   'consultation-correction',

@@ -51,6 +51,8 @@ export function registerHandlers(c: CaseRun): void {
     async (cmd) => {
       const stuck = state.needsIntervention!;
       c.retryRequested = true;
+      // 多地联办: the stuck steps are the participants'; their workflows retry them.
+      if (c.joint) await c.joint.forwardRetry(cmd);
       // A projection that would not write cannot record the retry either; the API audits it.
       if (stuck.kind === 'projection') return state;
       // Cleared here, so the projection shows the case as no longer stuck while the step runs
@@ -71,6 +73,8 @@ export function registerHandlers(c: CaseRun): void {
     supplementUpdate,
     async (cmd) => {
       c.supplement = cmd;
+      // 多地联办: the notice is a participant's; its workflow takes the supplement.
+      if (c.joint) await c.joint.forwardSupplement(cmd);
       // Until the case has taken it (the notice closes) or ended meanwhile.
       await condition(() => state.correction?.noticeId !== cmd.noticeId || !isOpenStatus(state.status));
       return state;

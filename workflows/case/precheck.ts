@@ -1,5 +1,6 @@
-// Precheck (收件标准): the required materials are present, and every material an e-licence can
-// stand for is verified with the issuing system. Since CORRECTIONS_PATCH a case that fails it is
+// Precheck (收件标准): the required materials are present, every material an e-licence can stand
+// for is verified with the issuing system, and the materials the government already holds are
+// fetched from the data-sharing hub (免提交, SHARED_DATA_PATCH: workflows/case/sharedData.ts). Since CORRECTIONS_PATCH a case that fails it is
 // not closed: the receiving window issues one notice with every deficiency (收件补正) and the
 // precheck runs again on the supplemented materials. Cases from before keep closing as
 // not_accepted.
@@ -16,6 +17,7 @@ import { missingRequiredMaterials } from '../../domain/items.js';
 import { consultBeforeAcceptance, CONSULTATIONS_PATCH } from './consultation.js';
 import { applySupplement, awaitSupplement, CORRECTIONS_PATCH } from './correction.js';
 import { enter, type CaseRun } from './run.js';
+import { fetchSharedMaterials } from './sharedData.js';
 import { step } from './step.js';
 
 /** True when the case may go on to the handling authority. */
@@ -65,5 +67,9 @@ async function examine(c: CaseRun) {
     }
   }
   const eLicences = checks.map(({ materialCode, valid, issuer }) => ({ materialCode, valid, issuer }));
+  // 免提交: what the government already holds is fetched, not asked for (workflows/case/sharedData.ts).
+  const shared = await fetchSharedMaterials(c);
+  problems.push(...shared.problems);
+  deficiencies.push(...shared.deficiencies);
   return { problems, deficiencies, eLicences };
 }

@@ -52,6 +52,7 @@ function rowFieldsOf(state: CaseState): RowFields {
     correctionRounds: state.correctionRounds ?? { receiving: 0, handling: 0 },
     sla: state.sla ?? null,
     consultations: state.consultations ?? [],
+    participants: state.participants ?? null,
   };
 }
 

@@ -9,6 +9,7 @@ import type { ClockEvent } from '../../domain/clock.js';
 import { provinceOf } from '../../domain/regions.js';
 import { provinceTaskQueue, type DeliveryConfirmation, type StaffCommand, type SupplementCommand } from '../messages.js';
 import { createInbox, type Inbox } from './inbox.js';
+import type { JointRun } from './joint.js';
 import { createRecorder, type Recorder } from './record.js';
 
 /** Province calls heartbeat about every second; a silent attempt is given up after this. */
@@ -53,9 +54,15 @@ export interface CaseRun {
   consultationsTaken: string[];
   /** Each requested consultation's booking and watch for its outcome, running beside the procedure. */
   consultationWork: Promise<void>[];
+  /** 多地联办: the participants' workflows, once the joint handling started (workflows/case/joint.ts). */
+  joint: JointRun | null;
 }
 
-export function openCase(input: CaseInput): CaseRun {
+/**
+ * The run of a case. `recorder` is where its events go: the projection (the default), or, for a
+ * participant of a joint case, the case it reports to (workflows/joint/participantWorkflow.ts).
+ */
+export function openCase(input: CaseInput, recorder: (c: CaseRun) => Recorder = createRecorder): CaseRun {
   const provinceCode = provinceOf(input.handlingRegion);
   const { timing } = input;
   const state: CaseState = {
@@ -109,9 +116,9 @@ export function openCase(input: CaseInput): CaseRun {
     approvedAt: null,
     consultationsTaken: [],
     consultationWork: [],
+    joint: null,
   };
-  const recorder = createRecorder(c);
-  Object.assign(c, { record: recorder.record, inbox: createInbox(c) });
+  Object.assign(c, { record: recorder(c).record, inbox: createInbox(c) });
   return c;
 }
 

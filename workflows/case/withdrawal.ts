@@ -31,6 +31,8 @@ export function carryOutWithdrawal(c: CaseRun, cmd: StaffCommand): Promise<Withd
 async function askProvince(c: CaseRun, cmd: StaffCommand): Promise<WithdrawalOutcome> {
   const { caseId, provinceCode, province } = c;
   let provinceResult: string | null = null;
+  // 多地联办: every participant is told to stop and undoes its part (workflows/case/joint.ts).
+  if (c.joint) provinceResult = await c.joint.stopAll(`申请人撤回申请 (withdrawn by the applicant): ${cmd.reason}`);
   if (c.transferStarted) {
     const provinceCaseId =
       c.state.provinceCaseId ?? (await step(c, 'findProvinceCase', () => province.findProvinceCase({ caseId, provinceCode })))?.provinceCaseId ?? null;
