@@ -266,6 +266,17 @@ SLOW_POLL.push(EXTENSION);
 
 /** Working days of 200 ms (the WORKING_DAY_MS seam): a 10-day supplement deadline is 2 s. */
 const SHORT_DAYS: Recording[] = [
+  {
+    // 多地联办: the first participant's 10 working days (2 s) pass while its authority's decision is not known (its callback lost; polled after a minute).
+    name: 'joint-participant-overdue',
+    branches: ['joint-participant-overdue'],
+    setup: (stack) => stack.simulator.setScenario('510000', 'lost-callback'),
+    submit: { ...JOINT_MOVE, applicantName: '历史联办超期' },
+    drive: async (stack, caseId) => {
+      await waitFor(stack, caseId, 'a participant overdue', (s) => (s.participants ?? []).some((p) => p.overdue));
+      stack.simulator.setScenario('510000', 'approve');
+    },
+  },
   { name: 'supplement-expired', branches: ['supplement-expired', 'acceptance-deemed'], submit: { applicantName: '历史补正逾期' } },
   {
     // Art. 44: the result waits at the window past 10 working days (2 s): warning, overdue, escalation; then collected.

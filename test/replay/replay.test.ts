@@ -45,6 +45,7 @@ const REQUIRED_BRANCHES = [
   'joint-rejected',
   'joint-compensation-revoke',
   'joint-participant-correction',
+  'joint-participant-overdue',
   'joint-withdrawal',
   'participant-approved',
   'participant-rejected',
