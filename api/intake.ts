@@ -15,7 +15,8 @@ import { claimIntake, findIntake, type IntakeClaim, type IntakeRecord } from '..
 import { withTransaction } from '../db/transaction.js';
 import type { CaseInput, CaseStage, CaseStatus, MaterialRef } from '../domain/case.js';
 import { canonicalJson } from '../domain/canonicalJson.js';
-import { missingRequiredMaterials, type ItemDefinition } from '../domain/items.js';
+import { missingRequiredMaterials } from '../domain/itemMaterials.js';
+import type { ItemDefinition } from '../domain/items.js';
 import { applicationFieldProblems, resolveParticipants, type JointPlan } from '../domain/joint.js';
 import { mayAct } from '../domain/policy.js';
 import { provinceOf, regionCovers } from '../domain/regions.js';

@@ -23,7 +23,7 @@ import {
 import { withTransaction } from '../db/transaction.js';
 import { dateInChina } from '../domain/dates.js';
 import { diffItems, type ItemChange } from '../domain/itemDiff.js';
-import { validateItem, type ItemDefinition, type ItemProblem } from '../domain/items.js';
+import { ITEM_VIEW_FIELDS, validateItem, type ItemDefinition, type ItemProblem } from '../domain/items.js';
 import { controlCharProblem } from '../domain/text.js';
 import type { StaffClaims } from './auth.js';
 import { problem } from './problem.js';
@@ -48,7 +48,9 @@ function controlCharProblems(value: unknown, path: string[] = []): ItemProblem[]
  * a version must be new and above every version of the code (409), so versions only go up and a
  * stored one is never rewritten.
  */
-export async function createDraft(pool: pg.Pool, staff: StaffClaims, raw: unknown): Promise<ItemVersionRecord> {
+export async function createDraft(pool: pg.Pool, staff: StaffClaims, body: unknown): Promise<ItemVersionRecord> {
+  // An item as GET /v1/items/{code} shows it may be edited and posted back: its view fields are not the definition's.
+  const raw = body && typeof body === 'object' && !Array.isArray(body) ? Object.fromEntries(Object.entries(body).filter(([k]) => !(ITEM_VIEW_FIELDS as readonly string[]).includes(k))) : body;
   const checked = validateItem(raw);
   const problems = [...controlCharProblems(raw), ...(checked.ok ? [] : checked.problems)];
   if (problems.length || !checked.ok) {

@@ -119,7 +119,7 @@ export const isValidUscc = isUnifiedSocialCreditCode;
 
 const text = z.string().trim().min(1, 'must not be empty');
 
-export const materialDefinitionSchema = z.object({
+export const materialDefinitionSchema = z.strictObject({
   code,
   name: text,
   /** Required of every applicant; when false the material is conditional and `condition` says when it is needed. */
@@ -130,15 +130,15 @@ export const materialDefinitionSchema = z.object({
   contentTypes: z.array(z.enum(MATERIAL_CONTENT_TYPES)).min(1).default([...MATERIAL_CONTENT_TYPES]),
   maxSizeBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(DEFAULT_MATERIAL_MAX_BYTES),
   /** An e-licence (电子证照) of this type can stand for it; verified with the issuing system at precheck. */
-  eLicence: z.object({ licenceType: z.string() }).optional(),
+  eLicence: z.strictObject({ licenceType: z.string() }).optional(),
   /** 免提交: fetched from the data-sharing hub at precheck instead of asked of the applicant. */
-  sharedData: z.object({ source: z.string(), note: text.optional() }).optional(),
+  sharedData: z.strictObject({ source: z.string(), note: text.optional() }).optional(),
   /** Whether the paper original must follow by post after electronic transfer. */
   originalRequired: z.boolean().default(false),
   note: z.string().optional(),
 });
 
-export const specialProcedureSchema = z.object({
+export const specialProcedureSchema = z.strictObject({
   /** 特殊环节, e.g. 专家评审, 听证, 公示. */
   name: text,
   /** Its own limit, in working days. */
@@ -148,7 +148,7 @@ export const specialProcedureSchema = z.object({
   countsTowardLimit: z.boolean(),
 });
 
-export const applicationFieldSchema = z.object({
+export const applicationFieldSchema = z.strictObject({
   key: z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, 'use a camelCase key of up to 40 characters'),
   label: text,
   /** What the applicant enters; a `region` is a six-digit administrative division code (GB/T 2260). */
@@ -156,13 +156,13 @@ export const applicationFieldSchema = z.object({
   required: z.boolean().default(true),
 });
 
-export const participantSchema = z.object({
+export const participantSchema = z.strictObject({
   key: code,
   /** The participant's role in the procedure, e.g. 迁入地公安机关. */
   role: text,
   department: text,
   /** How its region is resolved from the application. */
-  region: z.object({ from: z.enum(PARTICIPANT_REGION_SOURCES), field: z.string().optional() }),
+  region: z.strictObject({ from: z.enum(PARTICIPANT_REGION_SOURCES), field: z.string().optional() }),
   /** Steps run in order; participants sharing a step run in parallel. */
   step: z.number().int().min(1).max(10),
   /** Its own limit for its part, in working days. */
@@ -170,7 +170,7 @@ export const participantSchema = z.object({
 });
 
 export const itemDefinitionSchema = z
-  .object({
+  .strictObject({
     /** The catalog key: stable across versions, used in URLs and in case records. */
     code,
     basicCode: z.string().optional(),
@@ -195,7 +195,7 @@ export const itemDefinitionSchema = z
     /** 法定办结时限, working days. */
     statutoryDays: z.number().int().min(1),
     specialProcedures: z.array(specialProcedureSchema).default([]),
-    result: z.object({
+    result: z.strictObject({
       name: text,
       type: z.enum(RESULT_TYPES).default('other'),
       electronic: z.boolean(),
@@ -203,10 +203,10 @@ export const itemDefinitionSchema = z
       licenceType: z.string().optional(),
     }),
     deliveryMethods: z.array(z.enum(DELIVERY_METHODS)).min(1),
-    fee: z.object({ charged: z.boolean(), amountYuan: z.number().min(0).optional(), basis: text.optional(), description: z.string().optional() }),
+    fee: z.strictObject({ charged: z.boolean(), amountYuan: z.number().min(0).optional(), basis: text.optional(), description: z.string().optional() }),
     /** Review settings: one complete notice is what the law wants; a further round is flagged. */
     review: z
-      .object({
+      .strictObject({
         maxCorrectionRounds: z.number().int().min(1).max(5).default(1),
         /** Working days the applicant has to supplement after a notice. */
         supplementDays: z.number().int().min(1).max(60).default(10),
@@ -216,17 +216,19 @@ export const itemDefinitionSchema = z
       .default({ maxCorrectionRounds: 1, supplementDays: 10, maxExtensionDays: 10 }),
     /** 多地联办: the authorities that each do their part, and what one's rejection does. */
     joint: z
-      .object({
+      .strictObject({
         participants: z.array(participantSchema),
         onRejection: z.enum(JOINT_ON_REJECTION),
       })
       .optional(),
     /** Seed and example items say where their content comes from and that they are sample data. */
-    sample: z.object({ source: text, note: text.optional() }).optional(),
+    sample: z.strictObject({ source: text, note: text.optional() }).optional(),
   })
   // Run even when fields are malformed, so one validation reports every problem at once; each
   // rule looks only at the fields it can read.
   .superRefine(crossFieldRules, { when: () => true });
+// Every object of a definition is strict: an unknown field is a problem, since a misspelt optional
+// element would otherwise vanish unnoticed.
 
 export type ItemDefinition = z.infer<typeof itemDefinitionSchema>;
 /** A definition as written, before defaults are filled in. */
@@ -369,6 +371,9 @@ export interface ItemProblem {
   message: string;
 }
 
+/** Fields of the API's item view (GET /v1/items/{code}) that are not part of a definition: dropped when one is posted back. */
+export const ITEM_VIEW_FIELDS = ['status', 'publishedAt', 'versions'] as const;
+
 /** Every problem of a definition at once, or the parsed definition. */
 export function validateItem(raw: unknown): { ok: true; item: ItemDefinition } | { ok: false; problems: ItemProblem[] } {
   const r = itemDefinitionSchema.safeParse(raw);
@@ -403,15 +408,4 @@ export function validateCatalog(items: readonly { file: string; item: ItemDefini
     }
   }
   return problems;
-}
-
-/** Codes of required materials missing from a submission (pure; used at intake and precheck). */
-export function missingRequiredMaterials(item: Pick<ItemDefinition, 'materials'>, submitted: readonly { materialCode: string }[]): string[] {
-  const have = new Set(submitted.map((m) => m.materialCode));
-  return item.materials.filter((m) => m.required && !m.sharedData && !have.has(m.code)).map((m) => m.code);
-}
-
-/** The materials the data-sharing hub supplies (免提交). */
-export function sharedDataMaterials(item: Pick<ItemDefinition, 'materials'>): MaterialDefinition[] {
-  return item.materials.filter((m) => m.sharedData !== undefined);
 }

@@ -108,6 +108,20 @@ describe('creating drafts', () => {
     expect((await get(`/v1/items/${code}`)).statusCode).toBe(404);
   });
 
+  it('When a definition carries a misspelt field, then it is a problem naming it, while an item as GET shows it can be edited and posted back', async () => {
+    const code = uniqueItemCode('strict');
+    const typo = await post({ ...itemDefinition(code, 1), promiseDays: 3 } as unknown as ItemDefinitionInput);
+    expect(typo.statusCode).toBe(422);
+    expect(typo.json<Problem>().errors).toEqual([{ path: '(item)', message: expect.stringContaining('unknown field promiseDays') }]);
+
+    await published(itemDefinition(code, 1));
+    const view = (await get(`/v1/items/${code}`)).json<Record<string, unknown>>();
+    expect(view).toHaveProperty('versions');
+    const again = await post({ ...view, version: 2, promisedDays: 2 } as unknown as ItemDefinitionInput);
+    expect(again.statusCode, again.body).toBe(201);
+    expect(again.json<VersionRecord>()).toMatchObject({ version: 2, status: 'draft', definition: { promisedDays: 2 } });
+  });
+
   it('When a version exists, or is not above every version of the code, then 409 says which version to post', async () => {
     const code = uniqueItemCode('versions');
     expect((await post(itemDefinition(code, 2))).statusCode).toBe(201);

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadItemFile, loadItemFolder } from '../../catalog/files.js';
 import { BUILTIN_ITEMS, findBuiltinItem } from '../../catalog/seed.js';
-import { isValidUscc, missingRequiredMaterials, sharedDataMaterials, usccCheckChar, validateCatalog, validateItem, type ItemDefinition, type ItemProblem } from '../../domain/items.js';
+import { isValidUscc, usccCheckChar, validateCatalog, validateItem, type ItemDefinition, type ItemProblem } from '../../domain/items.js';
+import { missingRequiredMaterials, sharedDataMaterials } from '../../domain/itemMaterials.js';
 
 /** A seed file's JSON as written, to break. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -278,5 +279,22 @@ describe('unified social credit codes (GB 32100)', () => {
       const uscc = i.implementationCode!.slice(0, 18);
       expect(usccCheckChar(uscc.slice(0, 17)), i.code).toBe(uscc[17]);
     }
+  });
+
+  it('When fields are malformed or missing, then the rules across fields are still checked in the same run', () => {
+    const raw = JSON.parse(JSON.stringify(item('pension-transfer'))) as Record<string, unknown>;
+    delete raw.department;
+    raw.type = 'nonsense';
+    raw.promisedDays = 99;
+    const r = validateItem(raw);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.path).sort()).toEqual(['department', 'promisedDays', 'type']);
+    expect(r.problems.find((p) => p.path === 'department')?.message).toBe('is required (string)');
+  });
+
+  it('When a definition carries a field the schema does not know, then it is a problem naming the field', () => {
+    const r = validateItem({ ...item('pension-transfer'), sharedDate: true });
+    expect(r).toEqual({ ok: false, problems: [{ path: '(item)', message: expect.stringContaining('unknown field sharedDate') }] });
   });
 });

@@ -13,7 +13,7 @@
 import { patched } from '@temporalio/workflow';
 import type { ELicenceCheck } from '../../activities/index.js';
 import type { Deficiency } from '../../domain/case.js';
-import { missingRequiredMaterials } from '../../domain/items.js';
+import { missingRequiredMaterials } from '../../domain/itemMaterials.js';
 import { consultBeforeAcceptance, CONSULTATIONS_PATCH } from './consultation.js';
 import { applySupplement, awaitSupplement, CORRECTIONS_PATCH } from './correction.js';
 import { enter, type CaseRun } from './run.js';

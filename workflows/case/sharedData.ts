@@ -13,7 +13,7 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { DatahubActivities } from '../../activities/datahub.js';
 import type { Deficiency } from '../../domain/case.js';
-import { sharedDataMaterials } from '../../domain/items.js';
+import { sharedDataMaterials } from '../../domain/itemMaterials.js';
 import type { DatahubSource } from '../../contracts/datahub.js';
 import { CASE_TASK_QUEUE } from '../messages.js';
 import { retryBudgetMs, type CaseRun } from './run.js';
