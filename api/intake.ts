@@ -32,7 +32,7 @@ import {
   RECEIVING_REGION_KEY,
 } from '../workflows/messages.js';
 import type { StaffClaims } from './auth.js';
-import { publishedItemForIntake } from './items.js';
+import { itemForIntake } from './items.js';
 import type { Metrics } from './metrics.js';
 import { problem, type FieldError } from './problem.js';
 import { IDEMPOTENCY_KEY, type CaseSubmission } from './schemas.js';
@@ -98,13 +98,14 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
   // A repeat whose case row exists has nothing left to do.
   if (earlier?.status && earlier.stage) return { caseId: earlier.caseId, status: earlier.status, stage: earlier.stage, replayed: true };
 
-  // The code's published version, pinned whole into the case (422 naming itemCode when there is none).
-  const item = await publishedItemForIntake(deps.pool, body.itemCode);
-  const materials = await checkSubmission(deps, staff, item, body);
+  // The code's published version, pinned whole into the case (422 naming itemCode when there is
+  // none); a retry keeps the version its first attempt pinned, whatever was published since.
+  let item = await itemForIntake(deps.pool, body.itemCode, earlier?.itemVersion ?? null);
+  let materials = await checkSubmission(deps, staff, item, body);
 
   let claimed: IntakeClaim | null = earlier;
   if (!earlier) {
-    const claim = { idempotencyKey, requestHash, caseId: caseIdFor(staff.sub, idempotencyKey), actor: staff.sub, submittedAt: new Date().toISOString() };
+    const claim = { idempotencyKey, requestHash, caseId: caseIdFor(staff.sub, idempotencyKey), actor: staff.sub, submittedAt: new Date().toISOString(), itemVersion: item.version };
     if (await claimIntake(deps.pool, claim)) {
       claimed = claim;
     } else {
@@ -117,6 +118,11 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
     }
   }
   if (!claimed) throw problem(503, 'the intake could not be recorded; retry with the same Idempotency-Key');
+  // A concurrent first attempt may have pinned another version (one was published in between).
+  if (claimed.itemVersion !== null && claimed.itemVersion !== item.version) {
+    item = await itemForIntake(deps.pool, body.itemCode, claimed.itemVersion);
+    materials = await checkSubmission(deps, staff, item, body);
+  }
 
   const input = caseInputOf(deps, staff, item, body, materials, claimed);
   await startCaseWorkflow(deps, input);

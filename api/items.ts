@@ -209,6 +209,19 @@ export async function diffVersions(pool: pg.Pool, code: string, from: number, to
  * The definition a new case pins: the code's published version. A code without one is a 422 naming
  * `itemCode` that says why: unknown, retired (with the version and the day), or never published.
  */
+/**
+ * The definition an intake pins: the version its first attempt pinned when this is a retry (it
+ * may have been superseded or retired since; the case's workflow may already run on it), else
+ * the code's published version.
+ */
+export async function itemForIntake(pool: pg.Pool, code: string, pinnedVersion: number | null): Promise<ItemDefinition> {
+  if (pinnedVersion !== null) {
+    const pinned = await findItemVersion(pool, code, pinnedVersion);
+    if (pinned) return pinned.definition;
+  }
+  return publishedItemForIntake(pool, code);
+}
+
 export async function publishedItemForIntake(pool: pg.Pool, code: string): Promise<ItemDefinition> {
   const published = await findPublishedItem(pool, code);
   if (published) return published.definition;

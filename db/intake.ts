@@ -12,6 +12,8 @@ export interface IntakeClaim {
   actor: string;
   /** When the case was submitted: pinned by the first attempt, reused by every retry. */
   submittedAt: string;
+  /** The item version the first attempt pinned (null for requests recorded before it was kept). */
+  itemVersion: number | null;
 }
 
 export interface IntakeRecord extends IntakeClaim {
@@ -23,16 +25,16 @@ export interface IntakeRecord extends IntakeClaim {
 /** Records the key; false when a row for it already exists (another attempt claimed it first). */
 export async function claimIntake(db: Queryable, claim: IntakeClaim): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO intake_requests (idempotency_key, request_hash, case_id, actor, created_at) VALUES ($1,$2,$3,$4,$5)
+    `INSERT INTO intake_requests (idempotency_key, request_hash, case_id, actor, created_at, item_version) VALUES ($1,$2,$3,$4,$5,$6)
      ON CONFLICT (idempotency_key) DO NOTHING`,
-    [claim.idempotencyKey, claim.requestHash, claim.caseId, claim.actor, claim.submittedAt],
+    [claim.idempotencyKey, claim.requestHash, claim.caseId, claim.actor, claim.submittedAt, claim.itemVersion],
   );
   return rowCount === 1;
 }
 
 export async function findIntake(db: Queryable, idempotencyKey: string): Promise<IntakeRecord | null> {
-  const { rows } = await db.query<{ request_hash: string; case_id: string; actor: string; created_at: Date; status: CaseStatus | null; stage: CaseStage | null }>(
-    `SELECT r.request_hash, r.case_id, r.actor, r.created_at, c.status, c.stage
+  const { rows } = await db.query<{ request_hash: string; case_id: string; actor: string; created_at: Date; item_version: number | null; status: CaseStatus | null; stage: CaseStage | null }>(
+    `SELECT r.request_hash, r.case_id, r.actor, r.created_at, r.item_version, c.status, c.stage
        FROM intake_requests r LEFT JOIN cases c ON c.case_id = r.case_id
       WHERE r.idempotency_key = $1`,
     [idempotencyKey],
@@ -45,6 +47,7 @@ export async function findIntake(db: Queryable, idempotencyKey: string): Promise
     caseId: r.case_id,
     actor: r.actor,
     submittedAt: r.created_at.toISOString(),
+    itemVersion: r.item_version,
     status: r.status,
     stage: r.stage,
   };

@@ -3,7 +3,10 @@
 // codes of its own (the run's database is shared by every test file).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryCodeFor } from '../../crypto/queryCode.js';
+import { caseIdFor } from '../../api/intake.js';
+import { sha256Hex } from '../../crypto/signing.js';
 import type { ItemVersionSummary } from '../../db/items.js';
+import { canonicalJson } from '../../domain/canonicalJson.js';
 import { STAFF_ROLES } from '../../domain/case.js';
 import { itemDefinitionSchema, type ItemDefinitionInput } from '../../domain/items.js';
 import { itemDefinition, uniqueItemCode } from '../support/items.js';
@@ -351,6 +354,26 @@ describe('intake and the catalog', () => {
     const unknown = await submit(h, clerk, await submission(uniqueItemCode('intake-unknown'), ['application-form']));
     expect(unknown.statusCode).toBe(422);
     expect(unknown.json<Problem>().errors).toEqual([{ path: 'itemCode', message: 'is not a known service item' }]);
+  });
+
+  it('When an intake is retried after a newer version was published, then the case keeps the version its first attempt pinned', async () => {
+    const code = uniqueItemCode('intake-retry');
+    await published(itemDefinition(code, 1));
+    const body = await submission(code, ['application-form', 'resident-id-card']);
+    const key = idempotencyKey();
+    // The first attempt claimed the key under version 1 and stopped there (its answer was lost).
+    await h.pool.query(
+      `INSERT INTO intake_requests (idempotency_key, request_hash, case_id, actor, created_at, item_version) VALUES ($1,$2,$3,$4,now(),1)`,
+      [key, sha256Hex(canonicalJson(body)), caseIdFor('clerk-catalog', key), 'clerk-catalog'],
+    );
+    await published(itemDefinition(code, 2, { promisedDays: 2 }));
+    const retry = await submit(h, clerk, body, key);
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.json()).toMatchObject({ caseId: caseIdFor('clerk-catalog', key) });
+    expect((await get(`/v1/cases/${caseIdFor('clerk-catalog', key)}`)).json()).toMatchObject({ itemCode: code, itemVersion: 1 });
+    // A new application takes version 2.
+    const fresh = await submit(h, clerk, await submission(code, ['application-form', 'resident-id-card']));
+    expect((await get(`/v1/cases/${fresh.json<{ caseId: string }>().caseId}`)).json()).toMatchObject({ itemVersion: 2 });
   });
 
   it('When a case runs on version 1 and version 2 renames a material, then the progress lookup names it as version 1 does', async () => {
