@@ -18,6 +18,7 @@ import { createFilesystemStore, type MaterialsStore } from '../materials/store.j
 import { authenticate } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { errorHandler, notFoundHandler, problem } from './problem.js';
+import { accessLogRoutes } from './routes/accessLog.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { caseRoutes } from './routes/cases.js';
@@ -31,6 +32,7 @@ import { itemRoutes } from './routes/items.js';
 import { liaisonRoutes } from './routes/liaison.js';
 import { originalsRoutes } from './routes/originals.js';
 import { progressRoutes } from './routes/progress.js';
+import { reportRoutes } from './routes/reports.js';
 import { verifyRoutes } from './routes/verify.js';
 
 declare module 'fastify' {
@@ -132,6 +134,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(originalsRoutes);
       await v1.register(caseRoutes, { updateTimeoutMs: deps.updateTimeoutMs ?? 15_000, startTimeoutMs: deps.startTimeoutMs ?? 10_000 });
       await v1.register(handoffRoutes);
+      await v1.register(accessLogRoutes);
+      await v1.register(reportRoutes);
     },
     { prefix: '/v1' },
   );

@@ -1,9 +1,12 @@
 // Reads come from the Postgres projection (rule 6 of docs/architecture.md), scoped to what the
 // staff member's region covers: a case outside it answers 404 as if it did not exist. The SQL
-// lives in db/caseQueries.ts; this module decides who may see what (domain/policy.ts).
+// lives in db/caseQueries.ts; this module decides who may see what (domain/policy.ts). A read of
+// a case's personal data is recorded in the audit log before it is answered (api/accessLog.ts).
 import type pg from 'pg';
+import { listCaseAudit, type AuditRow } from '../db/audit.js';
 import { findCaseHeader, findVisibleCaseDetail, listVisibleCases, type CaseHeader } from '../db/caseQueries.js';
 import { mayAct, type CaseAction } from '../domain/policy.js';
+import { recordCaseReads } from './accessLog.js';
 import type { StaffClaims } from './auth.js';
 import { problem } from './problem.js';
 import { receiptFor } from './progress.js';
@@ -31,6 +34,7 @@ export async function getCase(pool: pg.Pool, staff: StaffClaims, caseId: string,
   if (!found) throw caseNotFound(caseId);
   const decision = mayAct(staff, 'case.read', found);
   if (!decision.ok) throw decision.status === 404 ? caseNotFound(caseId) : problem(403, decision.detail);
+  await recordCaseReads(pool, staff, 'case', [found]);
   return { ...found, receipt: receiptFor(hashKey, caseId) };
 }
 
@@ -39,3 +43,18 @@ export async function listCases(pool: pg.Pool, staff: StaffClaims, q: CaseListQu
   const { items, next } = await listVisibleCases(pool, staff.region, { ...filters, limit, ...(cursor ? { after: cursor } : {}) });
   return { items, nextCursor: next ? encodeCursor(next) : null };
 }
+
+export interface AccessLogPage {
+  caseId: string;
+  items: AuditRow[];
+  nextCursor: string | null;
+}
+
+/** The case's audit rows, newest first: a supervisor of either side (case.readAccessLog). The read itself is recorded first. */
+export async function getAccessLog(pool: pg.Pool, staff: StaffClaims, caseId: string, q: { cursor?: string | undefined; limit: number }): Promise<AccessLogPage> {
+  const header = await authorizeCaseAction(pool, staff, caseId, 'case.readAccessLog');
+  await recordCaseReads(pool, staff, 'access-log', [header]);
+  const { rows, more } = await listCaseAudit(pool, caseId, { ...(q.cursor ? { beforeId: q.cursor } : {}), limit: q.limit });
+  return { caseId, items: rows, nextCursor: more ? rows[rows.length - 1]!.id : null };
+}
+

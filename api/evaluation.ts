@@ -18,6 +18,7 @@ import { isOpenStatus, type CaseStatus } from '../domain/case.js';
 import { mayAct } from '../domain/policy.js';
 import { regionCovers, regionLikePattern } from '../domain/regions.js';
 import type { StaffClaims } from './auth.js';
+import { recordCaseReads, recordReads } from './accessLog.js';
 import { caseNotFound } from './caseReads.js';
 import { problem } from './problem.js';
 
@@ -102,6 +103,8 @@ export async function getEvaluation(deps: EvaluationDeps, staff: StaffClaims, ca
   if (!allowed.ok) throw allowed.status === 404 ? caseNotFound(caseId) : problem(403, allowed.detail);
   const found = await findEvaluation(deps.pool, caseId);
   if (!found) throw problem(404, `case ${caseId} has not been evaluated`);
+  // The applicant's comment and what they said when called back are personal data: audited first.
+  await recordCaseReads(deps.pool, staff, 'evaluation', [header]);
   return { ...found, followUp: found.followUp ? withOverdue(found.followUp) : null };
 }
 
@@ -136,12 +139,14 @@ function withOverdue<F extends FollowUp>(f: F, today = dateInChina(new Date())):
 export async function followUpList(deps: EvaluationDeps, staff: StaffClaims, q: { state?: 'open' | 'overdue' | 'closed' | undefined; limit: number }) {
   const today = dateInChina(new Date());
   const items = await listFollowUps(deps.pool, regionLikePattern(staff.region), { ...(q.state ? { state: q.state } : {}), today, limit: q.limit });
+  // Each listed evaluation carries the applicant's words: one audited read per case, in one insert.
+  await recordReads(deps.pool, staff, 'follow-ups', items.map((i) => ({ caseId: i.caseId, side: i.side })));
   return { items: items.map((i) => withOverdue(i, today)) };
 }
 
 export async function report(deps: EvaluationDeps, staff: StaffClaims, q: { from: string; to: string }) {
   const today = dateInChina(new Date());
-  const { levels, followUps } = await evaluationReport(deps.pool, regionLikePattern(staff.region), q.from, q.to, today);
+  const { levels, followUps } = await evaluationReport(deps.pool, staff.region, q.from, q.to, today);
   const byLevel = Object.fromEntries(EVALUATION_LEVELS.map((l) => [l, levels.find((x) => x.level === l)?.n ?? 0])) as Record<EvaluationLevel, number>;
   const total = Object.values(byLevel).reduce((a, b) => a + b, 0);
   const negative = byLevel['不满意'] + byLevel['非常不满意'];

@@ -24,6 +24,7 @@ import { provinceOf, regionCovers } from '../domain/regions.js';
 import type { forwardLiaisonMessageWorkflow } from '../workflows/index.js';
 import { CASE_TASK_QUEUE, liaisonWorkflowId, type ForwardLiaisonInput } from '../workflows/messages.js';
 import type { StaffClaims } from './auth.js';
+import { recordCaseReads } from './accessLog.js';
 import { authorizeCaseAction } from './caseReads.js';
 import { problem, type FieldError } from './problem.js';
 
@@ -157,7 +158,9 @@ async function startForwarding(deps: LiaisonDeps, handlingRegion: string, m: Lia
 }
 
 export async function getThread(deps: LiaisonDeps, staff: StaffClaims, caseId: string): Promise<{ caseId: string; messages: MessageView[] }> {
-  await authorizeCaseAction(deps.pool, staff, caseId, 'case.read');
+  const header = await authorizeCaseAction(deps.pool, staff, caseId, 'case.read');
+  // The offices' free text about the applicant is personal data: the read is audited first.
+  await recordCaseReads(deps.pool, staff, 'messages', [header]);
   const now = new Date();
   return { caseId, messages: (await listMessages(deps.pool, caseId)).map((m) => viewOf(deps, m, now)) };
 }

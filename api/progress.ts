@@ -1,12 +1,16 @@
 // The applicant's side of a case: the receipt (回执) printed at intake, and the public progress
 // lookup (GET /v1/progress/:caseId?code=…) it makes possible. The lookup needs no login, so it shows
 // nothing personal beyond the masked name, and it answers a wrong code exactly as it answers an
-// unknown case (404, same body), so it cannot be used to find out which case numbers exist.
+// unknown case (404, same body), so it cannot be used to find out which case numbers exist. It also
+// tells the applicant which offices read their file and when (dataAccess, from the audit log), by
+// office and side only, never the staff member.
 import type pg from 'pg';
 import { queryCodeFor, queryCodeMatches } from '../crypto/queryCode.js';
 import { findProgress, type ProgressRecord } from '../db/caseQueries.js';
 import { materialNamesOfCase } from '../db/items.js';
 import type { CaseStage, CaseStatus } from '../domain/case.js';
+import type { DataAccessEntry } from '../domain/dataAccess.js';
+import { dataAccessTrail } from './accessLog.js';
 import { problem } from './problem.js';
 
 export interface Receipt {
@@ -36,6 +40,8 @@ export interface Progress {
   expectedDate: string | null;
   submittedAt: string;
   closedAt: string | null;
+  /** Staff reads of the applicant's personal data, newest first (at most DATA_ACCESS_TRAIL_LIMIT): which office, when, what; never who. */
+  dataAccess: DataAccessEntry[];
 }
 
 /** The lookup: 404 for an unknown case and for a wrong code alike. */
@@ -43,12 +49,15 @@ export async function lookupProgress(pool: pg.Pool, hashKey: string, caseId: str
   const record = await findProgress(pool, caseId);
   if (!record || !queryCodeMatches(hashKey, caseId, code)) throw problem(404, 'no case with this number and query code');
   // Material names as the item version the case was accepted under calls them.
-  const materialNames = record.status === 'awaiting_supplement' ? await materialNamesOfCase(pool, caseId) : new Map<string, string>();
-  return progressOf(record, materialNames);
+  const [materialNames, dataAccess] = await Promise.all([
+    record.status === 'awaiting_supplement' ? materialNamesOfCase(pool, caseId) : new Map<string, string>(),
+    dataAccessTrail(pool, caseId),
+  ]);
+  return progressOf(record, materialNames, dataAccess);
 }
 
 /** `materialNames`: code → name in the case's item version, for the materials a notice asks for. */
-export function progressOf(r: ProgressRecord, materialNames: ReadonlyMap<string, string> = new Map()): Progress {
+export function progressOf(r: ProgressRecord, materialNames: ReadonlyMap<string, string> = new Map(), dataAccess: DataAccessEntry[] = []): Progress {
   const { statusText, nextStep } = describe(r, materialNames);
   const open = r.closedAt === null;
   const expectedDate = !open ? null : r.status === 'awaiting_supplement' ? (r.correction?.supplementDue ?? null) : r.dueDate;
@@ -63,6 +72,7 @@ export function progressOf(r: ProgressRecord, materialNames: ReadonlyMap<string,
     expectedDate,
     submittedAt: r.submittedAt,
     closedAt: r.closedAt,
+    dataAccess,
   };
 }
 

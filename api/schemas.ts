@@ -1,6 +1,7 @@
 // The API's contract in zod: request validation, response serialisation (a response carries only
 // the fields declared here) and the OpenAPI document at /docs all come from these schemas.
 import { PARTICIPANT_STATUSES } from '../domain/joint.js';
+import { STUCK_REASONS } from '../domain/stuck.js';
 import { z } from 'zod';
 import {
   CASE_STAGES,
@@ -268,6 +269,12 @@ export const caseListQuerySchema = z.strictObject({
   receivingRegion: regionCode.optional(),
   needsIntervention: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   sla: z.enum(SLA_STATES).optional().meta({ description: 'green | yellow | red (overdue): where the case stands against its time limits; cases whose clock has not started have none' }),
+  stuck: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .meta({ description: 'true: only stuck cases, each with its reasons and since when, longest waiting first (up to 500, no cursor); docs/operations.md "Stuck cases"' }),
+  reason: z.enum(STUCK_REASONS).optional().meta({ description: 'With stuck=true: only cases stuck for this reason (a province that was down: province_silent or intervention)' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: plainString()
     .max(512)
@@ -379,8 +386,17 @@ const caseSummaryFields = {
   participants: z.array(participantStateSchema).nullable().meta({ description: '多地联办: each participating authority’s progress and deadline; null for a case with one handling authority' }),
 };
 
+export const stuckReasonSchema = z
+  .object({ reason: z.enum(STUCK_REASONS), since: timestamp, detail: z.string() })
+  .meta({ id: 'StuckReason', description: 'Why a case is stuck and since when' });
+
 export const caseSummarySchema = z
-  .object({ ...caseSummaryFields, applicantName: z.string().meta({ description: 'masked' }) })
+  .object({
+    ...caseSummaryFields,
+    applicantName: z.string().meta({ description: 'masked' }),
+    stuck: z.array(stuckReasonSchema).optional().meta({ description: 'With ?stuck=true: every reason the case is stuck, oldest first' }),
+    stuckSince: timestamp.optional().meta({ description: 'With ?stuck=true: since when it has waited (its oldest reason); the list is sorted by it' }),
+  })
   .meta({ id: 'CaseSummary' });
 export type CaseSummary = z.infer<typeof caseSummarySchema>;
 

@@ -109,6 +109,12 @@ const envSchema = z.object({
   SLA_WARN_USED_RATIO: z.coerce.number().min(0).max(1).default(0.8),
   /** A liaison message not acknowledged within this many office hours is overdue (a stuck-case reason). */
   LIAISON_REPLY_HOURS: intFromEnv(8, 1),
+  /** Stuck cases (domain/stuck.ts): nothing heard from the handling authority for this many hours … */
+  STUCK_PROVINCE_WAIT_HOURS: intFromEnv(24, 1),
+  /** … or no change of the case for this many office hours on working days. */
+  STUCK_IDLE_WORKING_HOURS: intFromEnv(16, 1),
+  /** How often the live stuck list (GET /v1/cases/stuck/events) looks again. */
+  STUCK_STREAM_INTERVAL_MS: intFromEnv(5000, 200),
   /** The offices' daily hours, China time, on working days (domain/officeHours.ts). */
   OFFICE_HOURS: z
     .string()

@@ -1,17 +1,18 @@
 // Reads of the case projection (cases, case_materials, case_events) for the api. Only masked
 // columns are selected: sealed values and the identity-number hash never leave the database
-// through these queries. Region scoping is domain/regions.ts' rule, turned into a LIKE pattern.
+// through these queries. Region scoping is domain/regions.ts' rule as an equality on indexed
+// columns (db/scope.ts).
 import type { SlaState } from '../domain/clock.js';
 import type { CaseSla, CaseStage, CaseStatus, Channel, Consultation, CorrectionNotice, CorrectionSide, DeliveryState, Decision, Intervention } from '../domain/case.js';
 import type { ParticipantState } from '../domain/joint.js';
-import { regionLikePattern } from '../domain/regions.js';
 import type { Queryable } from './cases.js';
+import { visibleTo } from './scope.js';
 
-const SUMMARY_COLUMNS = `case_id, item_code, item_version, item_name, receiving_region, handling_region, channel, stage, status,
+export const SUMMARY_COLUMNS = `case_id, item_code, item_version, item_name, receiving_region, handling_region, channel, stage, status,
   needs_intervention, applicant_name_masked, promised_days, statutory_days, sla_state, due_date::text, statutory_due_date::text,
   submitted_at, updated_at, closed_at, participants`;
 
-interface SummaryRow {
+export interface SummaryRow {
   case_id: string;
   item_code: string;
   item_version: number;
@@ -125,7 +126,7 @@ export interface CaseListFilter {
 
 const iso = (d: Date) => d.toISOString();
 
-function summaryOf(r: SummaryRow): CaseSummaryRecord {
+export function summaryOf(r: SummaryRow): CaseSummaryRecord {
   return {
     caseId: r.case_id,
     itemCode: r.item_code,
@@ -150,9 +151,6 @@ function summaryOf(r: SummaryRow): CaseSummaryRecord {
   };
 }
 
-/** The visibility rule: the scope covers the case's receiving or handling region. $n holds regionLikePattern(scope). */
-const visible = (n: number) => `(receiving_region LIKE $${n} OR handling_region LIKE $${n})`;
-
 /** The case's header whoever asks; the caller applies domain/policy.ts. */
 export async function findCaseHeader(db: Queryable, caseId: string): Promise<CaseHeader | null> {
   const { rows } = await db.query<{
@@ -174,11 +172,12 @@ export async function findCaseHeader(db: Queryable, caseId: string): Promise<Cas
 
 /** The case with its materials and timeline if `scope` covers one of its sides; null otherwise. */
 export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId: string): Promise<CaseDetailRecord | null> {
+  const visible = visibleTo(scope, 2);
   const { rows } = await db.query<DetailRow>(
     `SELECT ${SUMMARY_COLUMNS}, intervention, id_number_masked, phone_masked, delivery, decision, province_case_id,
             correction, correction_rounds, sla, consultations
-       FROM cases WHERE case_id = $1 AND ${visible(2)}`,
-    [caseId, regionLikePattern(scope)],
+       FROM cases WHERE case_id = $1 AND ${visible.sql}`,
+    [caseId, visible.param],
   );
   const r = rows[0];
   if (!r) return null;
@@ -218,8 +217,9 @@ export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId
 
 /** One page of the cases `scope` may see, newest first, and the position after it (null on the last page). */
 export async function listVisibleCases(db: Queryable, scope: string, f: CaseListFilter): Promise<{ items: CaseSummaryRecord[]; next: ListPosition | null }> {
-  const params: unknown[] = [regionLikePattern(scope)];
-  const where = [visible(1)];
+  const visible = visibleTo(scope, 1);
+  const params: unknown[] = [visible.param];
+  const where = [visible.sql];
   const add = (sql: (n: number) => string, value: unknown) => {
     params.push(value);
     where.push(sql(params.length));

@@ -1,5 +1,6 @@
 // SQL of evaluations (好差评) and their follow-ups (migration 009_evaluations.sql).
 import type { Queryable } from './cases.js';
+import { visibleTo } from './scope.js';
 
 export const EVALUATION_LEVELS = ['非常满意', '满意', '基本满意', '不满意', '非常不满意'] as const;
 export type EvaluationLevel = (typeof EVALUATION_LEVELS)[number];
@@ -139,12 +140,13 @@ export async function escalateOverdueFollowUps(db: Queryable, today: string): Pr
 }
 
 /** Counts per level and of follow-ups, for the evaluations whose case the scope covers, recorded in [from, to) (China dates: midnight is China's midnight). */
-export async function evaluationReport(db: Queryable, regionPattern: string, from: string, to: string, today: string) {
+export async function evaluationReport(db: Queryable, scope: string, from: string, to: string, today: string) {
+  const visible = visibleTo(scope, 1, 'c.');
   const levels = await db.query<{ level: EvaluationLevel; n: number }>(
     `SELECT e.level, count(*)::int AS n FROM case_evaluations e JOIN cases c USING (case_id)
-      WHERE (c.receiving_region LIKE $1 OR c.handling_region LIKE $1) AND e.recorded_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai') AND e.recorded_at < ($3::date::timestamp AT TIME ZONE 'Asia/Shanghai')
+      WHERE ${visible.sql} AND e.recorded_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai') AND e.recorded_at < ($3::date::timestamp AT TIME ZONE 'Asia/Shanghai')
       GROUP BY e.level`,
-    [regionPattern, from, to],
+    [visible.param, from, to],
   );
   const followUps = await db.query<{ open: number; overdue: number; escalated: number; resolved: number; unresolved: number }>(
     `SELECT count(*) FILTER (WHERE f.closed_at IS NULL)::int AS open,
@@ -153,8 +155,8 @@ export async function evaluationReport(db: Queryable, regionPattern: string, fro
             count(*) FILTER (WHERE f.outcome = 'resolved')::int AS resolved,
             count(*) FILTER (WHERE f.outcome = 'unresolved')::int AS unresolved
        FROM evaluation_follow_ups f JOIN case_evaluations e USING (case_id) JOIN cases c USING (case_id)
-      WHERE (c.receiving_region LIKE $1 OR c.handling_region LIKE $1) AND e.recorded_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai') AND e.recorded_at < ($3::date::timestamp AT TIME ZONE 'Asia/Shanghai')`,
-    [regionPattern, from, to, today],
+      WHERE ${visible.sql} AND e.recorded_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai') AND e.recorded_at < ($3::date::timestamp AT TIME ZONE 'Asia/Shanghai')`,
+    [visible.param, from, to, today],
   );
   return { levels: levels.rows, followUps: followUps.rows[0]! };
 }

@@ -95,6 +95,8 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
     params.push(value);
     sets.push(`${column} = $${params.length}`);
   };
+  // When the case last heard from an authority (the stuck cases' "waiting on a province", domain/stuck.ts).
+  if (heardFromAuthority(event)) set('last_province_at', event.at);
   if ('needsIntervention' in changes) {
     set('needs_intervention', changes.needsIntervention != null);
     set('intervention', changes.needsIntervention ? JSON.stringify(changes.needsIntervention) : null);
@@ -136,6 +138,11 @@ async function recordParticipant(db: Queryable, caseId: string, event: CaseEvent
     `INSERT INTO case_participants (participant_case_id, case_id, participant_key, region_code, started_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`,
     [d.participantCaseId, caseId, d.participant, d.regionCode, event.at],
   );
+}
+
+/** An event an authority's system reported, or the materials reaching it: the province is not silent then. */
+function heardFromAuthority(event: CaseEvent): boolean {
+  return event.actor.startsWith('province:') || event.type === 'review.started' || event.type === 'transfer.created';
 }
 
 /** A material fetched from the data-sharing hub (免提交) becomes one of the case's materials, as if taken in. */

@@ -72,3 +72,19 @@ export function addOfficeHours(calendar: WorkingDays, office: OfficeHours, from:
   }
   return new Date(from.getTime() + 366 * DAY_MS);
 }
+
+/** The instant `hours` office hours before `to`: the latest instant from which that many have passed by `to` (bounded to a year back). */
+export function subtractOfficeHours(calendar: WorkingDays, office: OfficeHours, to: Date, hours: number): Date {
+  let left = hours * 60 * 60 * 1000;
+  let date = dateInChina(to);
+  for (let i = 0; i < 366; i++, date = shiftDate(date, -1)) {
+    if (!calendar.isWorkingDay(date)) continue;
+    const midnight = chinaMidnight(date);
+    const open = midnight + office.openMinute * 60_000;
+    const close = Math.min(midnight + office.closeMinute * 60_000, to.getTime());
+    if (close <= open) continue;
+    if (close - open >= left) return new Date(close - left);
+    left -= close - open;
+  }
+  return new Date(to.getTime() - 366 * DAY_MS);
+}

@@ -25,6 +25,10 @@ export interface PolicyRule {
 export const CASE_POLICY = {
   'case.submit': { roles: ['clerk', 'supervisor'], side: 'receiving', what: 'take in a case', hidesCase: false },
   'case.read': { roles: STAFF_ROLES, side: 'either', what: 'read a case', hidesCase: true },
+  // Who read the case's personal data and every staff action on it: oversight, so the supervisors
+  // of either side; not approvers or clerks (their colleagues' reads are not their work), not
+  // managers (the rows' reasons and details may carry personal data).
+  'case.readAccessLog': { roles: ['supervisor'], side: 'either', what: "read the case's access log", hidesCase: true },
   'case.withdraw': { roles: ['clerk', 'supervisor'], side: 'receiving', what: "withdraw a case on the applicant's request", hidesCase: true },
   'case.confirmDelivery': { roles: ['clerk', 'supervisor'], side: 'receiving', what: 'confirm a window pick-up or a mail receipt', hidesCase: true },
   'case.supplement': { roles: ['clerk', 'supervisor'], side: 'receiving', what: "take in the applicant's supplement to a correction notice", hidesCase: true },

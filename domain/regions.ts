@@ -42,7 +42,9 @@ export function regionCovers(scope: string, region: string): boolean {
 }
 
 /**
- * A SQL LIKE pattern with exactly regionCovers' semantics, for queries over region columns.
+ * A SQL LIKE pattern with exactly regionCovers' semantics (kept for evaluation_follow_ups, a small
+ * table with no generated scope columns, and for the read benchmark's "before" figures; queries
+ * over `cases` use domain/regionScope.ts), for queries over region columns.
  * Scopes come from verified tokens and are division codes (digits only), so nothing needs
  * escaping; anything else is refused rather than turned into a pattern.
  */

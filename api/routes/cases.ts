@@ -11,6 +11,7 @@ import { staffOf } from '../auth.js';
 import { runCaseCommand, type CommandDeps } from '../caseCommands.js';
 import { authorizeCaseAction, getCase, listCases } from '../caseReads.js';
 import { checkIdempotencyKey, submitCase } from '../intake.js';
+import { listStuckForQuery, streamStuckCases, type StuckDeps } from '../stuckCases.js';
 import { problems } from '../problem.js';
 import { receiptFor } from '../progress.js';
 import {
@@ -43,6 +44,7 @@ export interface CaseRouteOptions {
 
 export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, opts) => {
   const commandDeps = (): CommandDeps => ({ pool: app.pool, temporal: app.temporal, updateTimeoutMs: opts.updateTimeoutMs });
+  const stuckDeps = (): StuckDeps => ({ pool: app.pool, temporal: app.temporal, config: app.config, calendar: app.calendar });
 
   app.post(
     '/cases',
@@ -85,7 +87,23 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
         response: { 200: caseListSchema, ...problems(400, 401) },
       },
     },
-    async (request) => listCases(app.pool, staffOf(request), request.query),
+    async (request) =>
+      request.query.stuck ? listStuckForQuery(stuckDeps(), staffOf(request), request.query) : listCases(app.pool, staffOf(request), request.query),
+  );
+
+  app.get(
+    '/cases/stuck/events',
+    {
+      schema: {
+        ...secured,
+        tags: ['cases'],
+        summary: 'The stuck list, live (server-sent events)',
+        description:
+          'text/event-stream: an `event: stuck` with the whole list (as GET /v1/cases?stuck=true) at once and again whenever it changes (looked at every STUCK_STREAM_INTERVAL_MS), and a `: keep-alive` comment in between. Scoped like the list.',
+        response: { ...problems(401) },
+      },
+    },
+    async (request, reply) => streamStuckCases(stuckDeps(), staffOf(request), request, reply, app.config.STUCK_STREAM_INTERVAL_MS),
   );
 
   app.get(

@@ -7,17 +7,20 @@
 // Decoding is case-scoped: each payload is bound to its workflow (crypto/payloadCodec.ts), and a
 // payload is opened only if the staff member may decode that case's payloads under
 // domain/policy.ts (a supervisor or approver of either side). Any other payload comes back as it
-// was, still encrypted. Every call is audited with the workflow ids it decoded and refused.
+// was, still encrypted. Every call is audited with the workflow ids it decoded and refused, one row
+// per case decoded (a read of its personal data, docs/security.md), before the payloads are answered.
 // Encoding for clients is refused: data enters a case only through tongban's API.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import { boundWorkflowId, EncryptionCodec, isEncrypted } from '../../crypto/payloadCodec.js';
-import { writeAudit } from '../../db/audit.js';
-import { findCaseHeader } from '../../db/caseQueries.js';
-import { allowedRoles, mayAct } from '../../domain/policy.js';
+import { writeAudit, writeCaseReads } from '../../db/audit.js';
+import { findCaseHeader, type CaseHeader } from '../../db/caseQueries.js';
+import { readerSide } from '../../domain/dataAccess.js';
+import { allowedRoles, mayAct, sidesOf } from '../../domain/policy.js';
 import { caseIdFromWorkflowId } from '../../workflows/messages.js';
+import { unaudited } from '../accessLog.js';
 import { authenticate, staffOf, type StaffClaims } from '../auth.js';
 import { problem, problems } from '../problem.js';
 import { secured } from './common.js';
@@ -58,14 +61,14 @@ export const codecRoutes: FastifyPluginAsyncZod = async (app) => {
   });
   app.options('/*', { schema: { hide: true } }, async (_request, reply) => reply.code(204).send());
 
-  /** Which workflows' payloads this staff member may open (looked up once per workflow id). */
-  async function decodableWorkflows(staff: StaffClaims, workflowIds: Set<string>): Promise<Set<string>> {
-    const allowed = new Set<string>();
+  /** Which workflows' payloads this staff member may open, with their cases (looked up once per workflow id). */
+  async function decodableWorkflows(staff: StaffClaims, workflowIds: Set<string>): Promise<Map<string, CaseHeader>> {
+    const allowed = new Map<string, CaseHeader>();
     for (const workflowId of workflowIds) {
       const caseId = caseIdFromWorkflowId(workflowId);
       if (!caseId || !CASE_UUID.test(caseId)) continue;
       const header = await findCaseHeader(app.pool, caseId);
-      if (header && mayAct(staff, 'payload.decode', header).ok) allowed.add(workflowId);
+      if (header && mayAct(staff, 'payload.decode', header).ok) allowed.set(workflowId, header);
     }
     return allowed;
   }
@@ -98,22 +101,31 @@ export const codecRoutes: FastifyPluginAsyncZod = async (app) => {
       } catch (e) {
         throw problem(422, `the payloads could not be decoded: ${(e as Error).message}`);
       }
-      const decoded = [...allowed].sort();
+      const decoded = [...allowed.keys()].sort();
       const refused = [...bound].filter((id) => !allowed.has(id)).sort();
-      await writeAudit(app.pool, {
-        actor: staff.sub,
-        role: staff.role,
-        region: staff.region,
-        action: 'payload.decode',
-        ...(decoded.length === 1 && caseIdFromWorkflowId(decoded[0]!) ? { caseId: caseIdFromWorkflowId(decoded[0]!)! } : {}),
-        detail: {
-          namespace: request.headers['x-namespace'] ?? null,
-          payloads: payloads.length,
-          workflowIds: decoded,
-          refusedWorkflowIds: refused,
-          unbound: payloads.filter((p) => isEncrypted(p) && boundWorkflowId(p) === null).length,
-        },
-      });
+      const detail = {
+        namespace: request.headers['x-namespace'] ?? null,
+        payloads: payloads.length,
+        workflowIds: decoded,
+        refusedWorkflowIds: refused,
+        unbound: payloads.filter((p) => isEncrypted(p) && boundWorkflowId(p) === null).length,
+      };
+      // One row per case decoded (its access log and the applicant's trail find it by case id), or
+      // one without a case when nothing was; written before the clear payloads leave, or 503.
+      try {
+        if (allowed.size === 0) await writeAudit(app.pool, { actor: staff.sub, role: staff.role, region: staff.region, action: 'payload.decode', detail });
+        else {
+          await writeCaseReads(
+            app.pool,
+            [...allowed.values()].map((header) => ({
+              actor: staff.sub, role: staff.role, region: staff.region, action: 'payload.decode' as const, caseId: header.caseId,
+              detail: { ...detail, side: readerSide(sidesOf(staff, header)) },
+            })),
+          );
+        }
+      } catch (e) {
+        throw unaudited(e);
+      }
       return { payloads: out.map(toJson) };
     },
   );

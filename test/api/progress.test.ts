@@ -42,6 +42,8 @@ describe('the receipt and the progress lookup', () => {
       expectedDate: null,
       submittedAt: expect.any(String),
       closedAt: null,
+      // The clerk's look at the case above, by office and side, never by name.
+      dataAccess: [{ at: expect.any(String), office: { region: '440100', province: '广东省', side: 'receiving', label: '广东省 收件地' }, kind: 'case.read', view: 'case', text: '查看办件信息' }],
     });
     // The seeded applicant's identity number and phone appear nowhere, in clear or masked.
     expect(res.body).not.toMatch(/110105|13900139000|1390\*/);
