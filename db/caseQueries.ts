@@ -6,7 +6,7 @@ import type { SlaState } from '../domain/clock.js';
 import type { CaseSla, CaseStage, CaseStatus, Channel, Consultation, CorrectionNotice, CorrectionSide, DeliveryState, Decision, Intervention } from '../domain/case.js';
 import type { ParticipantState } from '../domain/joint.js';
 import type { Queryable } from './cases.js';
-import { visibleTo } from './scope.js';
+import { scopeColumns, visibleTo } from './scope.js';
 
 export const SUMMARY_COLUMNS = `case_id, item_code, item_version, item_name, receiving_region, handling_region, channel, stage, status,
   needs_intervention, applicant_name_masked, promised_days, statutory_days, sla_state, due_date::text, statutory_due_date::text,
@@ -215,11 +215,18 @@ export async function findVisibleCaseDetail(db: Queryable, scope: string, caseId
   };
 }
 
-/** One page of the cases `scope` may see, newest first, and the position after it (null on the last page). */
+/**
+ * One page of the cases `scope` may see, newest first, and the position after it (null on the
+ * last page). The scope covers either side of a case. Unfiltered, each side is read by its own
+ * index in the list's order and the two pages are merged, a case on both sides counted once (an
+ * OR of the two makes PostgreSQL read and sort every case of the scope: a city with few cases
+ * waited for the whole city). Filtered, the OR stays: walking a side's index in order until a page
+ * of rare matches turns up would read the whole province (docs/benchmarks.md).
+ */
 export async function listVisibleCases(db: Queryable, scope: string, f: CaseListFilter): Promise<{ items: CaseSummaryRecord[]; next: ListPosition | null }> {
-  const visible = visibleTo(scope, 1);
-  const params: unknown[] = [visible.param];
-  const where = [visible.sql];
+  const { receiving, handling, code } = scopeColumns(scope);
+  const params: unknown[] = [code];
+  const where: string[] = [];
   const add = (sql: (n: number) => string, value: unknown) => {
     params.push(value);
     where.push(sql(params.length));
@@ -237,13 +244,18 @@ export async function listVisibleCases(db: Queryable, scope: string, f: CaseList
     where.push(`(submitted_at, case_id) < (timestamptz 'epoch' + $${t}::bigint * interval '1 microsecond', $${t + 1}::uuid)`);
   }
   params.push(f.limit + 1);
-  const { rows } = await db.query<SummaryRow & { submitted_micros: string }>(
+  const limit = `$${params.length}`;
+  const select = (scoped: string) =>
     `SELECT ${SUMMARY_COLUMNS}, (extract(epoch FROM submitted_at) * 1000000)::bigint AS submitted_micros
-       FROM cases WHERE ${where.join(' AND ')}
-      ORDER BY submitted_at DESC, case_id DESC
-      LIMIT $${params.length}`,
-    params,
-  );
+       FROM cases WHERE ${[scoped, ...where].join(' AND ')}
+      ORDER BY submitted_at DESC, case_id DESC LIMIT ${limit}`;
+  // With filters, the matches are found through their own indexes (a bitmap of item, stage, state…)
+  // and the OR of the two sides costs nothing; without, each side's index walks only one page.
+  const filtered = where.length > (f.after ? 1 : 0);
+  const sql = filtered
+    ? select(`(${receiving} = $1 OR ${handling} = $1)`)
+    : `SELECT * FROM ((${select(`${receiving} = $1`)}) UNION (${select(`${handling} = $1`)})) u ORDER BY u.submitted_micros DESC, u.case_id DESC LIMIT ${limit}`;
+  const { rows } = await db.query<SummaryRow & { submitted_micros: string }>(sql, params);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
   const next = rows.length > f.limit && last ? { submittedAtMicros: last.submitted_micros, caseId: last.case_id } : null;

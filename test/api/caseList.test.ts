@@ -65,6 +65,15 @@ describe('GET /v1/cases', () => {
     expect(pages).toBe(4);
   });
 
+  it('When a case is received and handled within one scope, then the unfiltered list (each side read on its own) shows it once, across pages', async () => {
+    const both = await insertProjectedCase(h, { item, receivingRegion: '540102', handlingRegion: '540202', submittedAt: new Date(Date.now() - 30_000) });
+    const oneSide = await insertProjectedCase(h, { item, receivingRegion: '540102', handlingRegion: '460100', submittedAt: new Date(Date.now() - 20_000) });
+    const handledHere = await insertProjectedCase(h, { item, receivingRegion: '460105', handlingRegion: '540202', submittedAt: new Date(Date.now() - 10_000) });
+    const { ids, pages } = await allPages(await h.auth('supervisor', '540000'), 'limit=1');
+    expect(ids).toEqual([handledHere, oneSide, both]);
+    expect(pages).toBe(3);
+  });
+
   it('When the first page is read, then rows are summaries with masked names and no personal data', async () => {
     const res = await list(await h.auth('supervisor', '440000'), 'limit=1');
     const page = res.json<Page>();
