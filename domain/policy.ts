@@ -24,7 +24,8 @@ export interface PolicyRule {
 
 export const CASE_POLICY = {
   'case.submit': { roles: ['clerk', 'supervisor'], side: 'receiving', what: 'take in a case', hidesCase: false },
-  'case.read': { roles: STAFF_ROLES, side: 'either', what: 'read a case', hidesCase: true },
+  // Managers answer for the figures (GET /v1/reports/sla), item admins for the catalog: neither sees a citizen's case.
+  'case.read': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: "read a case and its applicant's data", hidesCase: true },
   // Who read the case's personal data and every staff action on it: oversight, so the supervisors
   // of either side; not approvers or clerks (their colleagues' reads are not their work), not
   // managers (the rows' reasons and details may carry personal data).

@@ -74,6 +74,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.get(
     '/cases',
     {
+      config: { roles: allowedRoles('case.read') },
       // A filter left empty (`?stage=&status=`, as forms send them) means no filter.
       preValidation: async (request) => {
         const query = request.query as Record<string, unknown>;
@@ -84,7 +85,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
         tags: ['cases'],
         summary: 'Cases visible to the token’s region, newest first',
         querystring: caseListQuerySchema,
-        response: { 200: caseListSchema, ...problems(400, 401) },
+        response: { 200: caseListSchema, ...problems(400, 401, 403) },
       },
     },
     async (request) =>
@@ -94,13 +95,14 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.get(
     '/cases/stuck/events',
     {
+      config: { roles: allowedRoles('case.read') },
       schema: {
         ...secured,
         tags: ['cases'],
         summary: 'The stuck list, live (server-sent events)',
         description:
           'text/event-stream: an `event: stuck` with the whole list (as GET /v1/cases?stuck=true) at once and again whenever it changes (looked at every STUCK_STREAM_INTERVAL_MS), and a `: keep-alive` comment in between. Scoped like the list.',
-        response: { ...problems(401) },
+        response: { ...problems(401, 403) },
       },
     },
     async (request, reply) => streamStuckCases(stuckDeps(), staffOf(request), request, reply, app.config.STUCK_STREAM_INTERVAL_MS),
@@ -109,12 +111,13 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.get(
     '/cases/:caseId',
     {
+      config: { roles: allowedRoles('case.read') },
       schema: {
         ...secured,
         tags: ['cases'],
         summary: 'One case: stage, status, timeline and materials; personal data masked',
         params: caseIdParams,
-        response: { 200: caseDetailSchema, ...problems(400, 401, 404) },
+        response: { 200: caseDetailSchema, ...problems(400, 401, 403, 404) },
       },
     },
     async (request) => getCase(app.pool, staffOf(request), request.params.caseId, app.secrets.piiHashKey),

@@ -74,6 +74,21 @@ describe('GET /v1/cases', () => {
     expect(pages).toBe(3);
   });
 
+  it('When a manager or an item admin asks for cases, then the list and the case view answer 403 before anything is looked up (they see reports, not citizens)', async () => {
+    for (const [role, region] of [['manager', '440000'], ['item_admin', '110000']] as const) {
+      const auth = await h.auth(role, region);
+      const listed = await list(auth, 'limit=5');
+      expect(listed.statusCode).toBe(403);
+      const one = await h.app.inject({ method: 'GET', url: `/v1/cases/${shenzhenToZhejiang}`, headers: auth });
+      const missing = await h.app.inject({ method: 'GET', url: `/v1/cases/${randomUUID()}`, headers: auth });
+      expect([one.statusCode, missing.statusCode]).toEqual([403, 403]);
+      // The same answer whether the case exists or not (but for the instance, the path the caller sent): nothing leaks.
+      const { instance: _a, ...existing } = one.json<Record<string, unknown>>();
+      const { instance: _b, ...absent } = missing.json<Record<string, unknown>>();
+      expect(existing).toEqual(absent);
+    }
+  });
+
   it('When the first page is read, then rows are summaries with masked names and no personal data', async () => {
     const res = await list(await h.auth('supervisor', '440000'), 'limit=1');
     const page = res.json<Page>();
