@@ -21,6 +21,7 @@ import type { Pool } from 'pg';
 import type { z } from 'zod';
 import { datahubQueryRequestSchema, datahubQueryResponseSchema, type DatahubSource } from '../contracts/datahub.js';
 import { describeIssues, problemBodySchema } from '../contracts/province.js';
+import { nameBasedUuid } from '../crypto/ids.js';
 import { redactIdNumbers } from '../crypto/pii.js';
 import { signRequest } from '../crypto/signing.js';
 import { registerFetchedFile } from '../db/files.js';
@@ -142,8 +143,7 @@ export type DatahubActivities = ReturnType<typeof createDatahubActivities>;
 
 /** One file id per (case, material, record): a retried fetch registers the same file. */
 export function fetchedFileId(caseId: string, materialCode: string, recordId: string): string {
-  const h = createHash('sha256').update(`tongban-datahub-file\n${caseId}\n${materialCode}\n${recordId}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+  return nameBasedUuid(`tongban-datahub-file\n${caseId}\n${materialCode}\n${recordId}`);
 }
 
 function parseJson(text: string): unknown {

@@ -2,7 +2,7 @@
 // row and an audit entry. The case id is derived from the Idempotency-Key, so a retry after any
 // failure (a lost answer, a failed commit, a start that timed out but happened) converges on the
 // same workflow instead of starting a second case; see submitCase for the steps.
-import { createHash } from 'node:crypto';
+import { nameBasedUuid } from '../crypto/ids.js';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import { caseTiming, type Config } from '../config/index.js';
@@ -72,11 +72,7 @@ export function checkIdempotencyKey(key: string | string[] | undefined): string 
  * retry of one submission, whatever became of the earlier attempts, names the same workflow.
  */
 export function caseIdFor(staffSub: string, idempotencyKey: string): string {
-  const b = createHash('sha256').update(`${staffSub}\n${idempotencyKey}`, 'utf8').digest().subarray(0, 16);
-  b[6] = (b[6]! & 0x0f) | 0x50;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return nameBasedUuid(`${staffSub}\n${idempotencyKey}`);
 }
 
 /**
@@ -236,8 +232,7 @@ function jointPlanOf(deps: Pick<IntakeDeps, 'config' | 'secrets'>, item: ItemDef
  * the participant, so every retry derives the same one and two participants never share one.
  */
 export function participantCaseId(caseId: string, participantKey: string): string {
-  const h = sha256Hex(`tongban-participant\n${caseId}\n${participantKey}`);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+  return nameBasedUuid(`tongban-participant\n${caseId}\n${participantKey}`);
 }
 
 async function startCaseWorkflow(deps: IntakeDeps, input: CaseInput): Promise<void> {

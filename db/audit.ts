@@ -74,16 +74,7 @@ export interface AuditRow {
   detail: Record<string, unknown>;
 }
 
-interface AuditDbRow {
-  id: string;
-  at: Date;
-  actor: string;
-  role: string;
-  region: string;
-  action: string;
-  reason: string | null;
-  detail: Record<string, unknown>;
-}
+type AuditDbRow = Omit<AuditRow, 'at'> & { at: Date };
 
 const auditRowOf = (r: AuditDbRow): AuditRow => ({ id: r.id, at: r.at.toISOString(), actor: r.actor, role: r.role, region: r.region, action: r.action, reason: r.reason, detail: r.detail });
 

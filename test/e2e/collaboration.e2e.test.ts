@@ -20,6 +20,7 @@ import type { Certificate, Consultation } from '../../domain/case.js';
 import { getJson, postJson, samplePdf, submitCase, uploadFile } from '../../harness/cases.js';
 import { CASE_TASK_QUEUE } from '../../workflows/messages.js';
 import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
+import type { MessageView } from '../../api/liaison.js';
 
 let stack: TestStack;
 let clerk: string;
@@ -49,19 +50,8 @@ interface ConsultationResult {
   status: string;
   consultation: Consultation;
 }
-interface Message {
-  messageId: string;
-  from: string;
-  to: string;
-  author: string;
-  body: string;
-  inReplyTo: string | null;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  forwardedAt: string | null;
-  files: { position: number; sha256: string; forwardedAt: string | null }[];
-  overdue: boolean;
-}
+/** A message as GET /v1/cases/{id}/messages answers it. */
+type Message = MessageView;
 interface Ledger {
   entries: { seq: number; kind: string; ref: string; from: string; to: string; what: Record<string, string | number | null>[]; acknowledgedAt: string | null }[];
   chain: { ok: boolean; length: number; problem: string | null };

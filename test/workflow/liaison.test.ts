@@ -10,25 +10,14 @@ import { caseWorkflowId, getStateQuery, liaisonWorkflowId } from '../../workflow
 import { signRequest } from '../../crypto/signing.js';
 import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
 import { getJson, samplePdf, submitCase, uploadFile } from '../../harness/cases.js';
+import type { MessageView } from '../../api/liaison.js';
 
 let stack: TestStack;
 let clerk: string;
 let approver: string;
 
-interface Message {
-  messageId: string;
-  from: string;
-  to: string;
-  author: string;
-  body: string;
-  inReplyTo: string | null;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  forwardedAt: string | null;
-  files: { position: number; sha256: string; forwardedAt: string | null }[];
-  overdue: boolean;
-  waitingOfficeHours: number | null;
-}
+/** A message as GET /v1/cases/{id}/messages answers it. */
+type Message = MessageView;
 
 async function post(caseId: string, token: string, body: unknown, key?: string) {
   const res = await fetch(`${stack.apiUrl}/v1/cases/${caseId}/messages`, {
