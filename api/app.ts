@@ -2,6 +2,7 @@
 // call inject(). Shared resources are decorators on the root instance; the caller owns them and
 // closes them, so many apps can share one pool and one Temporal client.
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -34,6 +35,7 @@ import { originalsRoutes } from './routes/originals.js';
 import { progressRoutes } from './routes/progress.js';
 import { reportRoutes } from './routes/reports.js';
 import { verifyRoutes } from './routes/verify.js';
+import { createStaffSessions, loginCookieSecret, sessionRoutes } from './session.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -87,6 +89,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('metrics', createMetrics());
   app.decorate('calendar', deps.calendar ?? shippedCalendar());
   app.decorateRequest('staff', null);
+  app.decorateRequest('staffSession', null);
+  // Console sessions (api/session.ts): cookies parsed on every route, the sign-in cookie signed.
+  app.decorate('staffSessions', createStaffSessions(deps.pool, config));
+  await app.register(cookie, { secret: loginCookieSecret(secrets.jwtSecret) });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -115,6 +121,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     errorResponseBuilder: (_request, context) => problem(429, `too many requests from this address: at most ${context.max} per minute; retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
   await app.register(healthRoutes);
+  // Staff sign-in with OpenID Connect (outside /v1: browser navigations and the session itself).
+  await app.register(sessionRoutes, { prefix: '/auth' });
   await app.register(callbackRoutes, { prefix: '/v1', signalTimeoutMs: deps.signalTimeoutMs ?? 10_000 });
   // Its own scope: the Web UI's CORS preflight carries no token.
   await app.register(codecRoutes, { prefix: '/v1/codec' });
@@ -125,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(evaluationPublicRoutes, { prefix: '/v1' });
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', authenticate(secrets.jwtSecret, config.TOKEN_MAX_AGE_SECONDS));
+      v1.addHook('onRequest', authenticate(secrets.jwtSecret, config.TOKEN_MAX_AGE_SECONDS, { sessions: app.staffSessions }));
       await v1.register(fileRoutes);
       await v1.register(itemRoutes);
       await v1.register(calendarRoutes);

@@ -2,6 +2,7 @@
 // name and what is wrong with it; nothing reads process.env anywhere else.
 import { z } from 'zod';
 import { Sm2Error, checkSm2PublicKey } from '../crypto/sm.js';
+import { STAFF_ROLES } from '../domain/case.js';
 import { parseOfficeHours } from '../domain/officeHours.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -66,8 +67,49 @@ const envSchema = z.object({
   PAYLOAD_KEYS: z.string().optional(),
   /** Keyring (same JSON shape as PAYLOAD_KEYS) sealing personal-data columns in PostgreSQL; a key of its own. */
   PII_SEAL_KEYS: z.string().optional(),
-  /** The longest a staff token may live (exp − iat) and the oldest its iat may be, in seconds. */
+  /** The longest a staff token may live (exp − iat) and the oldest its iat may be, in seconds; also a console session's lifetime. */
   TOKEN_MAX_AGE_SECONDS: intFromEnv(12 * 3600, 60),
+  /**
+   * Staff sign-in with OpenID Connect (api/session.ts, docs/security.md): the identity platform's
+   * issuer URL and tongban's client there. Unset: /auth/* answers 503 and only bearer tokens work;
+   * `npm start` then runs the development identity provider (identity/devProvider.ts) and sets them.
+   */
+  OIDC_ISSUER: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  /** Space-separated scopes asked for at sign-in; the role and region claims must come with them. */
+  OIDC_SCOPES: z.string().trim().default('openid profile tongban').refine((v) => v.split(/\s+/).includes('openid'), 'must include openid'),
+  /** The claims carrying the staff member's role and region (a division code). */
+  OIDC_ROLE_CLAIM: z.string().trim().min(1).default('tongban_role'),
+  OIDC_REGION_CLAIM: z.string().trim().min(1).default('tongban_region'),
+  /** JSON {"<the platform's role value>": "clerk" | "approver" | …}, for platforms whose role names differ; unset: the values are tongban's role names. */
+  OIDC_ROLE_MAP: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .transform((text, ctx) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'not valid JSON', input: text });
+          return z.NEVER;
+        }
+        const parsed = z.record(z.string().min(1), z.enum(STAFF_ROLES)).safeParse(json);
+        if (!parsed.success) {
+          ctx.addIssue({ code: 'custom', message: `must map role values to one of ${STAFF_ROLES.join(', ')}`, input: text });
+          return z.NEVER;
+        }
+        return parsed.data;
+      })
+      .optional(),
+  ),
+  /** Port of the development identity provider `npm start` runs when OIDC_ISSUER is unset. */
+  DEV_IDP_PORT: intFromEnv(3100),
+  /** The session cookie's Secure flag; default: on, unless PUBLIC_URL is plain http on a loopback host. */
+  SESSION_COOKIE_SECURE: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
+  /** A console session unused for this long ends (its lifetime is TOKEN_MAX_AGE_SECONDS at most). */
+  SESSION_IDLE_TIMEOUT_SECONDS: intFromEnv(30 * 60, 60),
   /** When set, /metrics is served only on this port (0: any free port); when unset, it needs a supervisor or manager token. */
   METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
   /** JSON [{"code": "510000", "baseUrl": "https://…", "secret": "…", "licencePublicKey"?: "04…"}]; defaults to the simulator. */
@@ -169,8 +211,10 @@ const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 export type ProvinceEndpoint = z.infer<typeof provinceSchema>;
 
-export interface Config extends Omit<Env, 'PROVINCES' | 'PUBLIC_URL' | 'MATERIALS_DIR'> {
+export interface Config extends Omit<Env, 'PROVINCES' | 'PUBLIC_URL' | 'MATERIALS_DIR' | 'SESSION_COOKIE_SECURE'> {
   PUBLIC_URL: string;
+  /** SESSION_COOKIE_SECURE, or its default from PUBLIC_URL. */
+  SESSION_COOKIE_SECURE: boolean;
   MATERIALS_DIR: string;
   /** Parsed PROVINCES, or null when the simulator's defaults apply. */
   provinces: ProvinceEndpoint[] | null;
@@ -201,6 +245,25 @@ function temporalTlsProblems(env: Pick<Env, 'TEMPORAL_TLS_CERT' | 'TEMPORAL_TLS_
   return problems;
 }
 
+/** Sign-in: the client comes with the issuer; a production issuer speaks https. */
+function oidcConfigProblems(env: Pick<Env, 'OIDC_ISSUER' | 'OIDC_CLIENT_ID' | 'OIDC_CLIENT_SECRET' | 'NODE_ENV'>): string[] {
+  const problems: string[] = [];
+  if (!env.OIDC_ISSUER) {
+    if (env.OIDC_CLIENT_ID || env.OIDC_CLIENT_SECRET) problems.push('OIDC_ISSUER: required with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET');
+    return problems;
+  }
+  if (!env.OIDC_CLIENT_ID) problems.push('OIDC_CLIENT_ID: required with OIDC_ISSUER');
+  if (!env.OIDC_CLIENT_SECRET) problems.push('OIDC_CLIENT_SECRET: required with OIDC_ISSUER');
+  if (env.NODE_ENV === 'production' && new URL(env.OIDC_ISSUER).protocol !== 'https:') problems.push('OIDC_ISSUER: must be https when NODE_ENV=production');
+  return problems;
+}
+
+/** http://localhost, http://127.x.x.x, http://[::1]: the only places a session cookie may travel without TLS. */
+export function isPlainHttpLoopback(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'http:' && (u.hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname) || u.hostname === '[::1]');
+}
+
 function problemsOf(error: z.ZodError, prefix = ''): string[] {
   return error.issues.map((i) => `${prefix}${i.path.join('.') || '(value)'}: ${i.message}`);
 }
@@ -222,6 +285,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!p.success) throw new ConfigError(problemsOf(p.error, 'PROVINCES.'));
     provinces = p.data;
   }
+  const oidcProblems = oidcConfigProblems(rest);
+  if (oidcProblems.length) throw new ConfigError(oidcProblems);
   if (rest.NODE_ENV === 'production') {
     const missing: string[] = (['JWT_SECRET', 'PII_HASH_KEY', 'PAYLOAD_KEYS', 'PII_SEAL_KEYS', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'VIDEO_SERVICE_URL'] as const).filter((k) => !rest[k]);
     if (!provinces) missing.push('PROVINCES');
@@ -236,10 +301,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const tlsProblems = temporalTlsProblems(rest);
   if (tlsProblems.length) throw new ConfigError(tlsProblems);
   const dataDir = path.resolve(rest.DATA_DIR);
+  const publicUrl = PUBLIC_URL ?? `http://${rest.HOST === '0.0.0.0' ? '127.0.0.1' : rest.HOST}:${rest.PORT}`;
   return {
     ...rest,
     DATA_DIR: dataDir,
-    PUBLIC_URL: PUBLIC_URL ?? `http://${rest.HOST === '0.0.0.0' ? '127.0.0.1' : rest.HOST}:${rest.PORT}`,
+    PUBLIC_URL: publicUrl,
+    SESSION_COOKIE_SECURE: rest.SESSION_COOKIE_SECURE ?? !isPlainHttpLoopback(publicUrl),
     MATERIALS_DIR: path.resolve(MATERIALS_DIR ?? path.join(dataDir, 'materials')),
     provinces,
   };

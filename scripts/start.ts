@@ -1,7 +1,8 @@
 // `npm start`: the whole system on one machine with embedded defaults. Temporal dev server
 // (SQLite under .data/), PostgreSQL (embedded unless DATABASE_URL), migrations, the province
-// simulator (unless PROVINCES names real gateways), the worker and the api; then the URLs.
-// With TEMPORAL_ADDRESS / DATABASE_URL set, those are used instead of the embedded ones.
+// simulator (unless PROVINCES names real gateways), the development identity provider for staff
+// sign-in (unless OIDC_ISSUER names a real one; its accounts are printed), the worker and the api;
+// then the URLs. With TEMPORAL_ADDRESS / DATABASE_URL set, those are used instead of the embedded ones.
 // The embedded PostgreSQL is watched and restarted if it dies (dev/postgres.ts). Ctrl+C stops
 // everything in reverse order, each step bounded, the servers always last; a second Ctrl+C
 // kills the servers and exits at once.
@@ -15,6 +16,11 @@ import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 import { startEmbeddedPostgres, watchEmbeddedPostgres } from '../dev/postgres.js';
 import { bounded, startSystem } from '../worker/system.js';
 import { startTemporalDevServer } from '../dev/temporal-server.js';
+import { DEV_ACCOUNTS, DEV_PASSWORD } from '../identity/devAccounts.js';
+import { loadDevIdentityKeys, startDevIdentityProvider } from '../identity/devProvider.js';
+
+/** The console's client id at the development identity provider. */
+const DEV_OIDC_CLIENT_ID = 'tongban-console';
 
 const say = (line: string) => process.stdout.write(`[tongban] ${line}\n`);
 /** The servers' own chatter is left out unless it reports a problem. */
@@ -120,7 +126,26 @@ async function main() {
       if (!config.DATAHUB_URL) datahub = { DATAHUB_URL: simulator.datahubBaseUrl, DATAHUB_SECRET: simulator.datahubSecret };
     }
 
-    const system = await startSystem({ config: { ...config, ...smsGateway, ...videoService, ...datahub }, secrets, temporalAddress, databaseUrl });
+    // Staff sign-in: without a real identity platform, the development provider with seeded accounts.
+    let identity: { OIDC_ISSUER?: string; OIDC_CLIENT_ID?: string; OIDC_CLIENT_SECRET?: string } = {};
+    const publicUrl = config.PUBLIC_URL.replace(/\/$/, '');
+    if (!config.OIDC_ISSUER) {
+      const dir = path.join(config.DATA_DIR, 'identity');
+      const { clientSecret } = loadDevIdentityKeys(dir);
+      // The browser reaches the provider under the API's host name: same site, so the console's cookies work.
+      const idp = await startDevIdentityProvider({
+        port: config.DEV_IDP_PORT,
+        host: config.HOST,
+        issuer: `http://${new URL(publicUrl).hostname}:${config.DEV_IDP_PORT}`,
+        dataDir: dir,
+        clients: [{ clientId: DEV_OIDC_CLIENT_ID, clientSecret, clientName: '跨省通办 tongban', redirectUris: [`${publicUrl}/auth/callback`], postLogoutRedirectUris: [`${publicUrl}/console/`] }],
+        log: say,
+      });
+      stops.push({ name: 'stopping the identity provider', ms: 5_000, stop: () => idp.stop() });
+      identity = { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: DEV_OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: clientSecret };
+    }
+
+    const system = await startSystem({ config: { ...config, ...smsGateway, ...videoService, ...datahub, ...identity }, secrets, temporalAddress, databaseUrl });
     stops.push({ name: 'stopping the worker and the api', ms: 40_000, stop: () => system.stop() });
 
     const api = system.apiUrl;
@@ -130,6 +155,15 @@ async function main() {
     say(`Temporal         ${temporalAddress}${temporalUi ? `   (Web UI: ${temporalUi})` : ''}`);
     say(`PostgreSQL       ${redactPassword(databaseUrl)}`);
     if (simulatorUrl) say(`simulator        ${simulatorUrl}   (provinces ${secrets.provinces.map((p) => p.code).join(', ')})`);
+    say(`console          ${publicUrl}/console/   (staff sign in at ${identity.OIDC_ISSUER ?? config.OIDC_ISSUER})`);
+    if (identity.OIDC_ISSUER) {
+      say(`development accounts (password for all: ${DEV_PASSWORD}):`);
+      for (const a of DEV_ACCOUNTS) say(`  ${a.login.padEnd(14)} ${String(a.claims.tongban_role).padEnd(11)} ${a.claims.tongban_region}  ${a.claims.name}`);
+    }
+    if (temporalUi) {
+      say(`Web UI decoding  in the Web UI's codec settings: endpoint ${publicUrl}/v1/codec, "include cross-origin credentials" on;`);
+      say('                 signed in to the console as a supervisor or approver, payloads of your cases open (docs/operations.md)');
+    }
     say('a development token:  npm run token -- --role clerk --region 440100');
     say('press Ctrl+C to stop');
   } catch (e) {

@@ -2,7 +2,8 @@
 // encrypted payloads of a case's history, e.g.
 //   temporal workflow show -w case:<id> --codec-endpoint http://127.0.0.1:3000/v1/codec \
 //     --codec-auth "Bearer $(npm run -s token -- --role supervisor --region 440000)"
-// or from the Temporal Web UI behind the same token.
+// or from the Temporal Web UI: with its codec setting "include cross-origin credentials" on, the
+// browser sends the staff member's console session cookie (docs/operations.md, "Reading payloads").
 //
 // Decoding is case-scoped: each payload is bound to its workflow (crypto/payloadCodec.ts), and a
 // payload is opened only if the staff member may decode that case's payloads under
@@ -44,7 +45,19 @@ const CASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 export const codecRoutes: FastifyPluginAsyncZod = async (app) => {
   const codec = new EncryptionCodec(app.secrets.payloadKeys);
   const origins = new Set(app.config.CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean));
-  const verify = authenticate(app.secrets.jwtSecret, app.config.TOKEN_MAX_AGE_SECONDS);
+  const ownOrigin = new URL(app.config.PUBLIC_URL).origin;
+  // The Web UI cannot send our CSRF header, so a decode with the session cookie needs none when it
+  // comes from a page of an allowed origin (the Web UI's, or our own). That is safe because the
+  // browser, not the page, sets Origin: a page elsewhere that makes the staff member's browser
+  // POST here carries its own origin and still needs the header. Twice over, in fact: its JSON
+  // POST needs a CORS preflight this hook answers without allow-origin for it, and even a request
+  // that got through would be answered to a page that may not read it. A request with no Origin
+  // (not a browser's fetch) needs the header too.
+  const allowedOrigin = (request: FastifyRequest) => {
+    const origin = request.headers.origin;
+    return typeof origin === 'string' && (origins.has(origin) || origin === ownOrigin);
+  };
+  const verify = authenticate(app.secrets.jwtSecret, app.config.TOKEN_MAX_AGE_SECONDS, { sessions: app.staffSessions, csrfExempt: allowedOrigin });
 
   // The Web UI calls from the browser: CORS for the configured UI origins, preflight unauthenticated.
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
