@@ -20,6 +20,7 @@ import { authenticate } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { errorHandler, notFoundHandler, problem } from './problem.js';
 import { accessLogRoutes } from './routes/accessLog.js';
+import { actionRoutes } from './routes/actions.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { caseRoutes } from './routes/cases.js';
@@ -144,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(handoffRoutes);
       await v1.register(accessLogRoutes);
       await v1.register(reportRoutes);
+      await v1.register(actionRoutes, { updateTimeoutMs: deps.updateTimeoutMs ?? 15_000 });
     },
     { prefix: '/v1' },
   );

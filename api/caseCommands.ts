@@ -23,9 +23,13 @@ import {
   recordConsultationOutcomeUpdate,
   requestConsultationUpdate,
   requestExtensionUpdate,
+  recordOfflineUpdate,
+  rerouteUpdate,
   retryUpdate,
   supplementUpdate,
   withdrawUpdate,
+  type OfflineStepCommand,
+  type RerouteCommand,
   type ConsultationOutcomeCommand,
   type ConsultationRequest,
   type DeliveryConfirmation,
@@ -70,7 +74,18 @@ export type CaseCommand =
   | { kind: 'requestExtension'; days: number; reason: string }
   | { kind: 'decideExtension'; extensionId: string; approve: boolean; reason: string }
   | ({ kind: 'requestConsultation' } & ConsultationRequestBody)
-  | ({ kind: 'recordConsultationOutcome'; consultationId: string } & ConsultationOutcomeBody);
+  | ({ kind: 'recordConsultationOutcome'; consultationId: string } & ConsultationOutcomeBody)
+  // The four-eyes actions, carried out when the second staff member (the caller) approves them (api/staffActions.ts).
+  | ({ kind: 'recordOffline'; step: string; evidence: OfflineStepCommand['evidence']; provinceCaseId?: string } & ApprovedRequest)
+  | ({ kind: 'reroute'; handlingRegion: string; callbackUrl: string } & ApprovedRequest);
+
+/** A request approved by the caller: who asked, why, and the approval's id and reason. */
+export interface ApprovedRequest {
+  reason: string;
+  approvalId: string;
+  approvalReason: string;
+  requestedBy: { actor: string; role: string; region: string };
+}
 
 /** The policy action each command is (domain/policy.ts). */
 export const COMMAND_ACTION: Record<CaseCommand['kind'], CaseAction> = {
@@ -82,6 +97,8 @@ export const COMMAND_ACTION: Record<CaseCommand['kind'], CaseAction> = {
   decideExtension: 'case.decideExtension',
   requestConsultation: 'case.consult',
   recordConsultationOutcome: 'case.consultationOutcome',
+  recordOffline: 'case.approveOffline',
+  reroute: 'case.approveReroute',
 };
 
 const AUDIT_ACTION: Record<CaseCommand['kind'], string> = {
@@ -93,6 +110,8 @@ const AUDIT_ACTION: Record<CaseCommand['kind'], string> = {
   decideExtension: 'case.extension-decision',
   requestConsultation: 'case.consultation-request',
   recordConsultationOutcome: 'case.consultation-outcome',
+  recordOffline: 'case.record-offline',
+  reroute: 'case.reroute',
 };
 
 /** Slug of the 409 for a supplement to a notice that is not the open one (from the projection or the workflow). */
@@ -179,6 +198,18 @@ function auditOf(command: CaseCommand, outcome: Outcome): { reason?: string; det
       return {
         reason: `consultation ${command.agreed}${command.held ? '' : ' (not held)'}`,
         detail: { outcome, consultationId: command.consultationId, held: command.held, agreed: command.agreed, deficiencies: command.deficiencies?.map((d) => d.materialCode) ?? null },
+      };
+    case 'recordOffline':
+    case 'reroute':
+      return {
+        reason: command.approvalReason,
+        detail: {
+          outcome,
+          approvalId: command.approvalId,
+          requestedBy: command.requestedBy.actor,
+          requestReason: command.reason,
+          ...(command.kind === 'reroute' ? { handlingRegion: command.handlingRegion } : { step: command.step, evidenceFileId: command.evidence.fileId }),
+        },
       };
     case 'supplement': {
       // The clerk's notes when there are any, else the notice answered; both are in the detail.
@@ -272,6 +303,27 @@ async function executeUpdate(deps: CommandDeps, staff: StaffClaims, caseId: stri
               } satisfies ConsultationOutcomeCommand,
             ],
           });
+        case 'recordOffline':
+        case 'reroute': {
+          // The requester did it (or asks it); the caller approves it. The approval id makes the
+          // update idempotent: a decision repeated after a timeout is the same update.
+          const approved = {
+            ...command.requestedBy,
+            reason: command.reason,
+            approvalId: command.approvalId,
+            approvedBy: staff.sub,
+            approvedRole: staff.role,
+            approvedRegion: staff.region,
+            approvalReason: command.approvalReason,
+          };
+          const updateId = `approval:${command.approvalId}`;
+          return command.kind === 'recordOffline'
+            ? handle.executeUpdate(recordOfflineUpdate, {
+                updateId,
+                args: [{ ...approved, step: command.step, evidence: command.evidence, ...(command.provinceCaseId ? { provinceCaseId: command.provinceCaseId } : {}) } satisfies OfflineStepCommand],
+              })
+            : handle.executeUpdate(rerouteUpdate, { updateId, args: [{ ...approved, handlingRegion: command.handlingRegion, callbackUrl: command.callbackUrl } satisfies RerouteCommand] });
+        }
       }
     });
   } catch (e) {

@@ -85,6 +85,11 @@ export function caseIdFor(staffSub: string, idempotencyKey: string): string {
  * on the same case; a failure in 3 leaves a running workflow whose projection writes the case row
  * anyway, and the retry finishes 3.
  */
+/** Where the handling authority of `handlingRegion` calls back: its province's callback route. */
+export function callbackUrlFor(config: Pick<Config, 'PUBLIC_URL'>, handlingRegion: string): string {
+  return `${config.PUBLIC_URL}/v1/province-callbacks/${provinceOf(handlingRegion)}`;
+}
+
 export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempotencyKey: string, body: CaseSubmission): Promise<IntakeResult> {
   const allowed = mayAct(staff, 'case.submit', body);
   if (!allowed.ok) throw problem(403, allowed.detail);
@@ -201,7 +206,7 @@ function caseInputOf(deps: Pick<IntakeDeps, 'config' | 'secrets'>, staff: StaffC
     delivery: body.delivery.address ? { method: body.delivery.method, address: body.delivery.address } : { method: body.delivery.method },
     submittedAt: claim.submittedAt,
     submittedBy: { id: staff.sub, role: staff.role, region: staff.region },
-    callbackUrl: `${config.PUBLIC_URL}/v1/province-callbacks/${provinceOf(body.handlingRegion)}`,
+    callbackUrl: callbackUrlFor(config, body.handlingRegion),
     timing: caseTiming(config),
     ...(body.consultBeforeAcceptance ? { consultBeforeAcceptance: true as const } : {}),
     ...(body.fields && Object.keys(body.fields).length ? { application: { ...body.fields } } : {}),

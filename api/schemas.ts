@@ -524,3 +524,89 @@ export const caseDetailSchema = z
   .meta({ id: 'CaseDetail' });
 export type CaseDetail = z.infer<typeof caseDetailSchema>;
 
+
+// ---------------------------------------------------------------------------------------------
+// Staff actions (api/staffActions.ts): every body has a mandatory reason.
+
+const actionReason = text(500, 2).meta({ description: 'Why (mandatory; audited)' });
+export const staffActionBodies = {
+  retry: z.strictObject({ reason: actionReason }),
+  withdraw: z.strictObject({ reason: actionReason }),
+  extend: z.strictObject({ days: z.number().int().min(1).max(60).meta({ description: 'Working days to add (art. 42); a supervisor of the handling side approves' }), reason: actionReason }),
+  note: z.strictObject({ reason: text(2000, 1).meta({ description: 'The note itself' }) }),
+  reassign: z.strictObject({ assignee: text(128).meta({ description: "The colleague's staff id (the sub of their sign-in)" }), reason: actionReason }),
+  'record-offline': z.strictObject({
+    step: text(200).meta({ description: 'The step the case is stuck on (needsIntervention.step)' }),
+    evidenceFileId: z.uuid().meta({ description: 'The evidence, uploaded first with POST /v1/files' }),
+    provinceCaseId: text(100).optional().meta({ description: 'For createProvinceCase: the number the authority gave the case it created' }),
+    reason: actionReason,
+  }),
+  reroute: z.strictObject({ handlingRegion: regionCode.meta({ description: 'The new handling authority’s region' }), reason: actionReason }),
+} as const;
+
+const actionEffectsSchema = z.object({
+  summary: z.string(),
+  deadlines: z.array(z.object({ limit: z.enum(['promised', 'statutory']), before: z.string().nullable(), after: z.string().nullable(), note: z.string() })),
+  otherOffice: z.string(),
+});
+export const actionPreviewSchema = z.object({ effects: actionEffectsSchema }).meta({ id: 'ActionPreview' });
+export const approvalSchema = z
+  .object({
+    approvalId: z.uuid(),
+    caseId: z.uuid(),
+    action: z.enum(['record-offline', 'reroute']),
+    status: z.enum(['pending', 'deciding', 'approved', 'refused', 'failed']),
+    params: z.record(z.string(), z.unknown()),
+    side: z.enum(['receiving', 'handling']),
+    reason: z.string(),
+    requestedBy: z.string(),
+    requestedAt: z.string(),
+    effects: actionEffectsSchema,
+    decidedBy: z.string().nullable(),
+    decisionReason: z.string().nullable(),
+    decidedAt: z.string().nullable(),
+    failure: z.string().nullable(),
+  })
+  .meta({ id: 'Approval' });
+export const approvalListSchema = z.object({ items: z.array(approvalSchema) });
+export const caseApprovalListSchema = z.object({ caseId: z.uuid(), items: z.array(approvalSchema) });
+export const approvalParams = z.object({ caseId: z.uuid(), approvalId: z.uuid() });
+export const approvalDecisionSchema = z.strictObject({ approve: z.boolean(), reason: text(500, 2) }).meta({ id: 'ApprovalDecision' });
+export const pendingApprovalsQuery = z.strictObject({ status: z.literal('pending').default('pending'), limit: z.coerce.number().int().min(1).max(200).default(50) });
+
+const noteSchema = z.object({ noteId: z.string(), author: z.string(), role: z.string(), region: z.string(), side: z.enum(['receiving', 'handling']), text: z.string(), createdAt: z.string() });
+const assigneeSchema = z.object({ side: z.enum(['receiving', 'handling']), assignee: z.string(), assignedBy: z.string(), assignedAt: z.string() });
+export const staffActionResultSchema = z
+  .object({
+    caseId: z.uuid(),
+    action: z.enum(['retry', 'record-offline', 'reroute', 'extend', 'withdraw', 'reassign', 'note']),
+    stage: z.enum(CASE_STAGES),
+    status: z.enum(CASE_STATUSES),
+    needsIntervention: z.boolean(),
+    note: noteSchema.optional(),
+    assignee: assigneeSchema.optional(),
+    extension: extensionResultSchema.shape.extension.optional(),
+  })
+  .meta({ id: 'StaffActionResult' });
+export const caseNotesSchema = z.object({ caseId: z.uuid(), notes: z.array(noteSchema), assignees: z.array(assigneeSchema) });
+
+export const bulkRetrySchema = z.strictObject({
+  caseIds: z.array(z.uuid()).min(1).max(500).meta({ description: 'The cases to retry (at most 500)' }),
+  reason: text(500, 2),
+});
+export const bulkStartedSchema = z.object({ bulkId: z.uuid(), total: z.number().int() });
+export const bulkParams = z.object({ bulkId: z.uuid() });
+export const bulkProgressSchema = z
+  .object({
+    bulkId: z.uuid(),
+    action: z.literal('retry'),
+    reason: z.string(),
+    requestedBy: z.string(),
+    createdAt: z.string(),
+    total: z.number().int(),
+    done: z.number().int(),
+    failed: z.number().int(),
+    pending: z.number().int(),
+    items: z.array(z.object({ caseId: z.uuid(), status: z.enum(['pending', 'done', 'failed']), httpStatus: z.number().int().nullable(), detail: z.string().nullable() })),
+  })
+  .meta({ id: 'BulkProgress' });

@@ -104,6 +104,8 @@ export interface CaseHeader {
   correction: CorrectionNotice | null;
   /** The ids of the case's consultations as the projection last recorded them (an outcome names one). */
   consultationIds: string[];
+  /** The step the case is stuck on, as the projection last recorded it. */
+  intervention: Intervention | null;
 }
 
 /** A position in the newest-first list: submitted_at in microseconds (exact, unlike a JS Date), then case id. */
@@ -155,8 +157,9 @@ export function summaryOf(r: SummaryRow): CaseSummaryRecord {
 export async function findCaseHeader(db: Queryable, caseId: string): Promise<CaseHeader | null> {
   const { rows } = await db.query<{
     case_id: string; status: CaseStatus; stage: CaseStage; receiving_region: string; handling_region: string; correction: CorrectionNotice | null; consultation_ids: string[];
+    intervention: Intervention | null;
   }>(
-    `SELECT case_id, status, stage, receiving_region, handling_region, correction,
+    `SELECT case_id, status, stage, receiving_region, handling_region, correction, intervention,
             ARRAY(SELECT k->>'consultationId' FROM jsonb_array_elements(consultations) k) AS consultation_ids
        FROM cases WHERE case_id = $1`,
     [caseId],
@@ -165,7 +168,7 @@ export async function findCaseHeader(db: Queryable, caseId: string): Promise<Cas
   return r
     ? {
         caseId: r.case_id, status: r.status, stage: r.stage, receivingRegion: r.receiving_region, handlingRegion: r.handling_region, correction: r.correction,
-        consultationIds: r.consultation_ids,
+        consultationIds: r.consultation_ids, intervention: r.intervention,
       }
     : null;
 }

@@ -126,9 +126,20 @@ export async function applyCaseEventChanges(db: Queryable, w: CaseEventChanges):
   if (event.type === 'correction.supplemented') await recordSupplement(db, caseId, event);
   if (event.type === 'material.fetched') await recordFetchedMaterial(db, caseId, event);
   if (event.type === 'participant.started') await recordParticipant(db, caseId, event);
+  if (event.type === 'case.rerouted') await recordReroute(db, caseId, event);
   // An electronic result's licence, for the public verification (db/elicences.ts).
   if (event.type === 'delivery.issued') await recordLicence(db, caseId, event);
   return 'written';
+}
+
+/**
+ * 改派: the case is the new authority's from here on (its callbacks, its scope, its side of every
+ * rule); what was sent to the old one is to be sent again.
+ */
+async function recordReroute(db: Queryable, caseId: string, event: CaseEvent): Promise<void> {
+  if (typeof event.data.to !== 'string') return;
+  await db.query(`UPDATE cases SET handling_region = $2 WHERE case_id = $1`, [caseId, event.data.to]);
+  await db.query(`UPDATE case_materials SET transferred_at = NULL WHERE case_id = $1`, [caseId]);
 }
 
 /** A joint case's participant: the id its authority calls back with leads to the case (api/callbacks.ts). */

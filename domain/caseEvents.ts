@@ -17,6 +17,13 @@ export type DeliveryFigures = {
   remaining: number;
 };
 
+/** The second staff member who approved an action that changes the legal record. */
+export type FourEyes = {
+  approvalId: string;
+  approvedBy: string;
+  approvalReason: string;
+};
+
 /** One limit's figures as the SLA events record them. */
 export interface SlaLimitFigures {
   state: SlaState;
@@ -89,6 +96,17 @@ export interface CaseEventData {
   'intervention.required': { step: string; kind: InterventionKind; error: string; reason?: string | null; status?: number | null };
   'intervention.cleared': { step: string; by: string };
   'intervention.retry': { step: string; reason: string; role: string; region: string };
+  /** A stuck step done outside the system (线下办理), with its evidence and who approved it (four eyes). */
+  'step.recorded_offline': FourEyes & {
+    step: string;
+    reason: string;
+    evidence: { fileId: string; sha256: string; contentType: string; size: number };
+    provinceCaseId: string | null;
+    role: string;
+    region: string;
+  };
+  /** The case went to another handling authority (改派); what became of it at the old one. */
+  'case.rerouted': FourEyes & { from: string; to: string; reason: string; oldAuthority: string | null; role: string; region: string };
   'case.withdrawal_requested': { reason: string; role: string; region: string };
   /** The province had already decided: the withdrawal stands refused and the case takes the decision. */
   'withdrawal.refused': { reason: string; provinceOutcome: 'approved' | 'rejected' | null };
@@ -213,6 +231,8 @@ export const CASE_EVENT_TYPES = [
   'intervention.required',
   'intervention.cleared',
   'intervention.retry',
+  'step.recorded_offline',
+  'case.rerouted',
   'case.withdrawal_requested',
   'withdrawal.refused',
   'case.withdrawn',

@@ -43,6 +43,16 @@ export const CASE_POLICY = {
   'case.retry': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'retry a stuck step', hidesCase: true },
   'case.consult': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'request a video consultation (视频会商)', hidesCase: true },
   'case.consultationOutcome': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: "record a video consultation's outcome", hidesCase: true },
+  'case.note': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'add a note to the case', hidesCase: true },
+  'case.reassign': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: "hand the case to a colleague of one's side", hidesCase: true },
+  // 改派 changes the legal record: asked by the window holding the applicant's file, decided by a
+  // second person there (api/approvals.ts).
+  'case.reroute': { roles: ['clerk', 'supervisor'], side: 'receiving', what: 'ask to reroute the case to another handling authority (改派)', hidesCase: true },
+  'case.approveReroute': { roles: ['supervisor'], side: 'receiving', what: 'approve or refuse a reroute', hidesCase: true },
+  // 线下办理: asked and decided on the side whose step it records (domain/staffActions.ts offlineStepOf);
+  // the side is checked once the step is known.
+  'case.recordOffline': { roles: ['clerk', 'approver', 'supervisor'], side: 'either', what: 'record a step as done outside the system', hidesCase: true },
+  'case.approveOffline': { roles: ['supervisor'], side: 'either', what: 'approve or refuse a step recorded as done outside the system', hidesCase: true },
   'payload.decode': { roles: ['supervisor', 'approver'], side: 'either', what: "decode a case's Temporal payloads", hidesCase: true },
   'payload.encode': { roles: ['supervisor', 'approver'], side: 'either', what: "encode a case's Temporal payloads", hidesCase: true },
 } as const satisfies Record<string, PolicyRule>;

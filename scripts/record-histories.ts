@@ -52,6 +52,14 @@ const expectStatus = (res: { status: number; body: unknown }, status: number, wh
   if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
 };
 
+/** A four-eyes action asked by the clerk and approved by a supervisor of the receiving province. */
+async function approvedAction(stack: TestStack, caseId: string, clerk: string, action: 'reroute' | 'record-offline', body: Record<string, unknown>): Promise<void> {
+  const asked = await postJson<{ approvalId: string }>(`${stack.apiUrl}/v1/cases/${caseId}/actions/${action}`, clerk, body);
+  expectStatus(asked, 202, `${action} request`);
+  const supervisor = await stack.token('supervisor', '440000');
+  expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/approvals/${asked.body.approvalId}`, supervisor, { approve: true, reason: '核实无误，同意' }), 200, `${action} approval`);
+}
+
 /** Answers the open notice with a fresh file for each deficiency, as the receiving window would. */
 async function supplementOpenNotice(stack: TestStack, caseId: string, clerk: string, round: number, side: 'receiving' | 'handling'): Promise<void> {
   const state = await waitFor(stack, caseId, `${side} notice ${round}`, (s) => s.status === 'awaiting_supplement' && s.correction?.side === side && s.correction.round === round);
@@ -188,6 +196,43 @@ const QUICK: Recording[] = [
       await waitFor(stack, caseId, 'receiving notice', (s) => s.status === 'awaiting_supplement');
       stack.simulator.setDatahubScenario('ok');
       await supplementOpenNotice(stack, caseId, clerk, 1, 'receiving');
+    },
+  },
+  {
+    name: 'rerouted-in-transfer',
+    branches: ['reroute-in-transfer'],
+    setup: (stack) => stack.simulator.addRule({ match: { province: '430000', operation: 'case', applicantName: '历史改派' }, scenario: 'down' }),
+    submit: { applicantName: '历史改派', handlingRegion: '430000' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'stuck on the creation', (s) => s.needsIntervention?.step === 'createProvinceCase');
+      await approvedAction(stack, caseId, clerk, 'reroute', { handlingRegion: '510000', reason: '湖南系统停机，改由四川办理' });
+    },
+  },
+  {
+    name: 'rerouted-before-transfer',
+    branches: ['reroute-before-transfer'],
+    // 330000 down: the case waits verifying an e-licence there, before any transfer.
+    setup: (stack) => stack.simulator.setScenario('330000', 'down'),
+    submit: { applicantName: '历史受理前改派', handlingRegion: '330000' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'stuck on the e-licence check', (s) => s.needsIntervention?.step.startsWith('verifyELicence:') === true);
+      await approvedAction(stack, caseId, clerk, 'reroute', { handlingRegion: '510000', reason: '应由四川办理' });
+      expectStatus(await postJson(`${stack.apiUrl}/v1/cases/${caseId}/actions/retry`, clerk, { reason: '改派后重新核验' }), 200, 'retry after the reroute');
+      stack.simulator.setScenario('330000', 'approve');
+    },
+  },
+  {
+    name: 'step-recorded-offline',
+    branches: ['record-offline'],
+    setup: (stack) => stack.simulator.addRule({ match: { province: '430000', operation: 'submit', applicantName: '历史线下提交' }, scenario: 'down' }),
+    submit: { applicantName: '历史线下提交', handlingRegion: '430000' },
+    drive: async (stack, caseId, clerk) => {
+      await waitFor(stack, caseId, 'stuck on the submission', (s) => s.needsIntervention?.step === 'submitProvinceCase');
+      // The authority's staff submit it in their own system; the window records that with the evidence.
+      stack.simulator.removeRules({ province: '430000', operation: 'submit', applicantName: '历史线下提交' });
+      stack.simulator.submitInProvince('430000', caseId);
+      const evidence = await uploadFile(stack.apiUrl, clerk, samplePdf('线下提交回执'));
+      await approvedAction(stack, caseId, clerk, 'record-offline', { step: 'submitProvinceCase', evidenceFileId: evidence.body.fileId, reason: '办理地已在本地系统提交审查' });
     },
   },
   {

@@ -217,7 +217,7 @@ export interface SimulationOptions {
 }
 
 export function subjectOfCase(request: CreateCaseRequest): Subject {
-  return { caseId: request.caseId, applicantName: request.applicant.name, itemCode: request.itemCode };
+  return { operation: 'case', caseId: request.caseId, applicantName: request.applicant.name, itemCode: request.itemCode };
 }
 
 export class ProvinceSimulation {
@@ -247,12 +247,19 @@ export class ProvinceSimulation {
     this.options.onChange();
   }
 
+  /** Ends the rules with exactly this match (a province that was down for some cases is back). */
+  removeRules(match: ScenarioRule['match']): void {
+    const key = JSON.stringify(Object.entries(match).sort());
+    this.rules = this.rules.filter((r) => JSON.stringify(Object.entries(r.match).sort()) !== key);
+    this.options.onChange();
+  }
+
   get scenarioRules(): readonly ScenarioRule[] {
     return this.rules;
   }
 
   scenarioFor(province: Province, subject: Subject): Scenario {
-    return resolveScenario(this.rules, province.state.scenario, subject);
+    return resolveScenario(this.rules, province.state.scenario, { ...subject, province: province.code });
   }
 
   /** Lets a request through or throws the 503 its scenario calls for. */

@@ -22,7 +22,17 @@ export const SCENARIOS = [
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** What a rule can match on. Every field given must equal the subject's; `{}` matches everything. */
+export const OPERATIONS = ['case', 'create', 'material', 'submit', 'elicence-verify'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
 export interface RuleMatch {
+  /** The province the request is made to (a rule for one province leaves the others alone). */
+  province?: string;
+  /**
+   * What the request does: an e-licence check, or a request about a case: `create`, a `material`
+   * upload, `submit`, or any other (`case`). A rule for `case` matches every request about a case.
+   */
+  operation?: Operation;
   caseId?: string;
   applicantName?: string;
   itemCode?: string;
@@ -39,12 +49,14 @@ export type Subject = RuleMatch;
 export const scenarioSchema = z.enum(SCENARIOS);
 
 export const scenarioRuleSchema = z.object({
-  match: z.strictObject({ caseId: z.string().optional(), applicantName: z.string().optional(), itemCode: z.string().optional() }),
+  match: z.strictObject({ province: z.string().optional(), operation: z.enum(OPERATIONS).optional(), caseId: z.string().optional(), applicantName: z.string().optional(), itemCode: z.string().optional() }),
   scenario: scenarioSchema,
 });
 
 export function ruleMatches(rule: ScenarioRule, subject: Subject): boolean {
-  return (['caseId', 'applicantName', 'itemCode'] as const).every((field) => rule.match[field] === undefined || rule.match[field] === subject[field]);
+  const op = rule.match.operation;
+  if (op !== undefined && op !== subject.operation && !(op === 'case' && subject.operation !== undefined && subject.operation !== 'elicence-verify')) return false;
+  return (['province', 'caseId', 'applicantName', 'itemCode'] as const).every((field) => rule.match[field] === undefined || rule.match[field] === subject[field]);
 }
 
 /** The first matching rule wins over the province default. */

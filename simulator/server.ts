@@ -30,7 +30,7 @@ import { StateFile, restoreInto, snapshotOf } from './persistence.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, parseJsonBody } from './problem.js';
 import { Province, ProvinceSimulation, subjectOfCase, type Outcome, type RecordedRequest } from './province.js';
 import { liaisonMessageData, liaisonWriteSchema, receiveLiaisonFile, receiveLiaisonMessage, type LiaisonCallbackEvent, type LiaisonReceived } from './liaison.js';
-import { scenarioRuleSchema, scenarioSchema, type Scenario, type ScenarioRule, type Subject } from './scenarios.js';
+import { scenarioRuleSchema, scenarioSchema, type Operation, type Scenario, type ScenarioRule, type Subject } from './scenarios.js';
 import { checkApiKey } from './serviceHttp.js';
 import { DATAHUB_PREFIX, DataHub, datahubRoutes, registerDatahubAdminRoutes, type DatahubQueryLog, type DatahubScenario, type PutDatahubRecord } from './datahub.js';
 import { SmsGateway, registerSmsAdminRoutes, smsRoutes, type SmsDeliveryOutcome, type SmsRecord, type SmsScenario } from './sms.js';
@@ -93,6 +93,13 @@ export interface Simulator {
   baseUrlFor(code: string): string;
   setScenario(code: string, scenario: Scenario): void;
   addRule(rule: ScenarioRule): void;
+  /** Ends the rules with exactly this match. */
+  removeRules(match: ScenarioRule['match']): void;
+  /**
+   * The authority's own staff submit a case for review in their system, not through the gateway
+   * (what a step recorded as done offline, 线下办理, stands for).
+   */
+  submitInProvince(code: string, caseId: string): void;
   requests(code: string): RecordedRequest[];
   /** Forgets everything: the provinces' state and rules, the rooms, the messages, the hub's queries and put records, every scenario. */
   reset(): void;
@@ -223,6 +230,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     baseUrlFor: (code) => `${url}/provinces/${code}`,
     setScenario: (code, scenario) => simulation.setScenario(code, scenario),
     addRule: (rule) => simulation.addRule(rule),
+    removeRules: (match) => simulation.removeRules(match),
+    submitInProvince: (code, caseId) => {
+      const province = simulation.province(code);
+      const simCase = [...province.state.cases.values()].find((c) => c.request.caseId === caseId);
+      if (!simCase) throw new Error(`province ${code} has no case ${caseId}`);
+      simulation.submit(province, simCase);
+    },
     requests: (code) => [...simulation.province(code).state.requests],
     reset: resetAll,
     licencePublicKey: (code) => elicences.publicKey(code),
@@ -284,7 +298,7 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
   scope.post<{ Params: CodeParams }>('/provinces/:code/cases', async (request, reply) => {
     const province = simulation.province(request.params.code);
     const body = parseJsonBody(rawBody(request), createCaseRequestSchema);
-    const target = { subject: subjectOfCase(body), flakyKey: caseFlakyKey(body.caseId) };
+    const target = { subject: { ...subjectOfCase(body), operation: 'create' as const }, flakyKey: caseFlakyKey(body.caseId) };
     return respond(simulation, province, target, reply, () =>
       simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () => simulation.createCase(province, body)),
     );
@@ -292,7 +306,7 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
 
   // An original, or with `?revision=N` a supplement answering an open correction notice.
   scope.put<{ Params: MaterialParams; Querystring: Record<string, unknown> }>('/provinces/:code/cases/:provinceCaseId/materials/:materialCode', async (request, reply) => {
-    const { province, target } = caseTarget(simulation, request.params);
+    const { province, target } = caseTarget(simulation, request.params, 'material');
     const revision = supplementRevision(request.query);
     return respond(simulation, province, target, reply, () =>
       simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () =>
@@ -311,7 +325,7 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
   });
 
   scope.post<{ Params: CaseParams }>('/provinces/:code/cases/:provinceCaseId/submit', async (request, reply) => {
-    const { province, target } = caseTarget(simulation, request.params);
+    const { province, target } = caseTarget(simulation, request.params, 'submit');
     return respond(simulation, province, target, reply, () =>
       simulation.idempotent(province, idempotencyKey(request), fingerprint(request), () =>
         simulation.submit(province, simulation.caseOf(province, request.params.provinceCaseId)),
@@ -341,7 +355,7 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
     const province = simulation.province(request.params.code);
     const query = findCaseQuerySchema.safeParse(request.query);
     if (!query.success) throw new ProblemError(400, 'malformed-query', 'Malformed query', z.prettifyError(query.error));
-    const target = { subject: { caseId: query.data.caseId }, flakyKey: caseFlakyKey(query.data.caseId) };
+    const target = { subject: { operation: 'case' as const, caseId: query.data.caseId }, flakyKey: caseFlakyKey(query.data.caseId) };
     return respond(simulation, province, target, reply, () => simulation.findCase(province, query.data.caseId));
   });
 
@@ -382,7 +396,7 @@ function registerProvinceRoutes(scope: FastifyInstance, simulation: ProvinceSimu
   scope.post<{ Params: CodeParams }>('/provinces/:code/elicences/verify', async (request, reply) => {
     const province = simulation.province(request.params.code);
     const body = parseJsonBody(rawBody(request), licenceVerifyRequestSchema);
-    const target = { subject: { applicantName: body.holderName }, flakyKey: `elicence:${body.holderIdNumber}` };
+    const target = { subject: { operation: 'elicence-verify' as const, applicantName: body.holderName }, flakyKey: `elicence:${body.holderIdNumber}` };
     return respond(simulation, province, target, reply, (scenario) => simulation.verifyLicence(province, body, scenario));
   });
 }
@@ -445,12 +459,12 @@ async function respond(simulation: ProvinceSimulation, province: Province, targe
 }
 
 /** A request about a case the province does not know still gets its scenario (by province default). */
-function caseTarget(simulation: ProvinceSimulation, params: CaseParams): { province: Province; target: Target } {
+function caseTarget(simulation: ProvinceSimulation, params: CaseParams, operation: Operation = 'case'): { province: Province; target: Target } {
   const province = simulation.province(params.code);
   const simCase = province.state.cases.get(params.provinceCaseId);
   const target = simCase
-    ? { subject: subjectOfCase(simCase.request), flakyKey: caseFlakyKey(simCase.request.caseId) }
-    : { subject: {}, flakyKey: `unknown-case:${params.provinceCaseId}` };
+    ? { subject: { ...subjectOfCase(simCase.request), operation }, flakyKey: caseFlakyKey(simCase.request.caseId) }
+    : { subject: { operation }, flakyKey: `unknown-case:${params.provinceCaseId}` };
   return { province, target };
 }
 

@@ -12,10 +12,10 @@ import { deliver } from './case/delivery.js';
 import { registerHandlers } from './case/handlers.js';
 import { handleJointly, isJointCase, JOINT_PATCH } from './case/joint.js';
 import { precheck } from './case/precheck.js';
+import { routedTransfer } from './case/reroute.js';
 import { decide, review } from './case/review.js';
 import { enter, openCase, type CaseRun } from './case/run.js';
 import { runSlaClock, SLA_PATCH } from './case/sla.js';
-import { transfer } from './case/transfer.js';
 import { carryOutWithdrawal } from './case/withdrawal.js';
 
 export async function caseWorkflow(input: CaseInput): Promise<CaseState> {
@@ -59,7 +59,7 @@ async function procedure(c: CaseRun, from: 'intake' | 'review'): Promise<void> {
       if (joint && (await decide(c, joint))) await deliver(c, joint);
       return;
     }
-    await transfer(c);
+    await routedTransfer(c);
   } else {
     enter(c, 'review');
   }

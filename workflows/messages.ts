@@ -130,6 +130,39 @@ export const recordConsultationOutcomeUpdate = defineUpdate<CaseState, [Consulta
 /** Staff retry of the step a case is stuck on; rejected when nothing is stuck. */
 export const retryUpdate = defineUpdate<CaseState, [StaffCommand]>('retry');
 
+/** Who approved a four-eyes action (api/approvals.ts): the second staff member and their reason. */
+export interface Approval {
+  approvalId: string;
+  approvedBy: string;
+  approvedRole: string;
+  approvedRegion: string;
+  approvalReason: string;
+}
+
+/**
+ * A step the case is stuck on, done outside the system (线下办理) and recorded with its evidence: the
+ * case goes on as if the call had succeeded. Only steps that can say what the call would have
+ * answered take one (the transfer's); `provinceCaseId` is the number the authority gave for a case
+ * created offline.
+ */
+export interface OfflineStepCommand extends StaffCommand, Approval {
+  step: string;
+  evidence: { fileId: string; sha256: string; contentType: string; size: number };
+  provinceCaseId?: string;
+}
+
+/** The case goes to another handling authority (改派) before that side has its materials. */
+export interface RerouteCommand extends StaffCommand, Approval {
+  handlingRegion: string;
+  /** Where the new authority calls back (its province's callback route). */
+  callbackUrl: string;
+}
+
+/** Rejected (OfflineNotAllowed) unless the case is stuck on that step and the step can be done offline. */
+export const recordOfflineUpdate = defineUpdate<CaseState, [OfflineStepCommand]>('recordOffline');
+/** Rejected (RerouteNotAllowed) once the handling authority has the materials, for a joint case, or to the same region. */
+export const rerouteUpdate = defineUpdate<CaseState, [RerouteCommand]>('reroute');
+
 /** Custom search attributes registered on the dev server (name → type). */
 export const SEARCH_ATTRIBUTES = {
   CaseStage: 'Keyword',

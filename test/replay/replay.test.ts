@@ -31,6 +31,10 @@ const REQUIRED_BRANCHES = [
   'withdrawal-during-transfer',
   'withdrawal-during-review',
   'withdrawal-refused',
+  // Four-eyes staff actions (workflows/case/reroute.ts, the offline steps of workflows/case/transfer.ts).
+  'reroute-in-transfer',
+  'reroute-before-transfer',
+  'record-offline',
   'correction-receiving',
   'correction-handling',
   'correction-rounds-exceeded',

@@ -3,10 +3,11 @@
 // extensions' and the video consultations' live in their own modules.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { isOpenStatus } from '../../domain/case.js';
-import { confirmDeliveryUpdate, getStateQuery, provinceEventSignal, retryUpdate, supplementUpdate, withdrawUpdate, type StaffCommand, type SupplementCommand } from '../messages.js';
+import { confirmDeliveryUpdate, getStateQuery, provinceEventSignal, recordOfflineUpdate, retryUpdate, supplementUpdate, withdrawUpdate, type OfflineStepCommand, type StaffCommand, type SupplementCommand } from '../messages.js';
 import { registerConsultationHandlers } from './consultation.js';
 import { registerExtensionHandlers } from './extension.js';
 import { provinceEventProblem } from './inbox.js';
+import { registerRerouteHandler } from './reroute.js';
 import type { CaseRun } from './run.js';
 
 export function registerHandlers(c: CaseRun): void {
@@ -70,6 +71,32 @@ export function registerHandlers(c: CaseRun): void {
   );
 
   setHandler(
+    recordOfflineUpdate,
+    async (cmd) => {
+      c.offline = cmd;
+      // Cleared here like a retry: the step takes the record and the case moves on.
+      state.needsIntervention = null;
+      await c.record(
+        'step.recorded_offline',
+        {
+          step: cmd.step,
+          reason: cmd.reason,
+          evidence: cmd.evidence,
+          provinceCaseId: cmd.provinceCaseId ?? null,
+          role: cmd.role,
+          region: cmd.region,
+          approvalId: cmd.approvalId,
+          approvedBy: cmd.approvedBy,
+          approvalReason: cmd.approvalReason,
+        },
+        cmd.actor,
+      );
+      return state;
+    },
+    { validator: (cmd) => checkOffline(c, cmd) },
+  );
+
+  setHandler(
     supplementUpdate,
     async (cmd) => {
       c.supplement = cmd;
@@ -82,6 +109,7 @@ export function registerHandlers(c: CaseRun): void {
     { validator: (cmd) => checkSupplement(c, cmd) },
   );
 
+  registerRerouteHandler(c);
   registerExtensionHandlers(c);
   registerConsultationHandlers(c);
 
@@ -108,6 +136,20 @@ export function registerHandlers(c: CaseRun): void {
       },
     },
   );
+}
+
+/** Only the step the case is stuck on, when it can be done offline, with its evidence. */
+function checkOffline(c: CaseRun, cmd: OfflineStepCommand): void {
+  requireReason(cmd);
+  if (!cmd.step || !cmd.evidence?.sha256 || !cmd.approvalId) throw ApplicationFailure.nonRetryable('a step recorded offline needs the step, its evidence and the approval', 'OfflineInvalid');
+  const stuck = c.stuckStep;
+  if (!stuck || !c.state.needsIntervention) throw ApplicationFailure.nonRetryable('the case is not stuck on a step: nothing to record as done offline', 'OfflineNotAllowed');
+  if (stuck.name !== cmd.step) throw ApplicationFailure.nonRetryable(`the case is stuck on ${stuck.name}, not ${cmd.step}`, 'OfflineNotAllowed');
+  if (!stuck.offline) throw ApplicationFailure.nonRetryable(`${stuck.name} cannot be done outside the system: retry it, or reroute or withdraw the case`, 'OfflineNotAllowed');
+  if (c.offline) throw ApplicationFailure.nonRetryable(`${stuck.name} is already recorded as done offline`, 'OfflineNotAllowed');
+  if (stuck.name === 'createProvinceCase' && !cmd.provinceCaseId) {
+    throw ApplicationFailure.nonRetryable('a case created at the authority outside the system needs the number it gave (provinceCaseId)', 'OfflineInvalid');
+  }
 }
 
 /** The supplement must answer the open notice, every deficiency of it. */

@@ -18,6 +18,8 @@ export interface Inbox {
   next(types: readonly ProvinceEventType[], alsoStop?: () => boolean): Promise<ProvinceEvent | null>;
   /** Poll at once instead of waiting (after a withdrawal the province refused). */
   pollNow(): void;
+  /** Drops the events not yet taken: they came from an authority the case has left (a reroute). */
+  forget(): void;
 }
 
 /** Why an incoming event cannot be taken, or null. The API and the gateway validate first; this is the last fence. */
@@ -64,5 +66,5 @@ export function createInbox(c: CaseRun): Inbox {
     }
   }
 
-  return { receive, next, pollNow: () => (pollImmediately = true) };
+  return { receive, next, pollNow: () => (pollImmediately = true), forget: () => void events.splice(0) };
 }

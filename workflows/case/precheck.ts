@@ -47,7 +47,7 @@ export async function precheck(c: CaseRun): Promise<boolean> {
 
 /** Every deficiency of the materials as they stand, at once (一次性告知). */
 async function examine(c: CaseRun) {
-  const { input, province, provinceCode } = c;
+  const { input } = c;
   const names = new Map(input.item.materials.map((m) => [m.code, m.name]));
   const missing = missingRequiredMaterials(input.item, c.materials);
   const problems = missing.map((code) => `required material ${code} is missing`);
@@ -58,7 +58,8 @@ async function examine(c: CaseRun) {
     if (!def.eLicence || !submitted) continue;
     const licenceType = def.eLicence.licenceType;
     const check = await step(c, `verifyELicence:${def.code}`, () =>
-      province.verifyELicence({ provinceCode, materialCode: def.code, licenceType, holderName: input.applicant.name, holderIdNumber: input.applicant.idNumber, sha256: submitted.sha256 }),
+      // Read at each attempt: a reroute (workflows/case/reroute.ts) sends the next one to the new authority.
+      c.province.verifyELicence({ provinceCode: c.provinceCode, materialCode: def.code, licenceType, holderName: input.applicant.name, holderIdNumber: input.applicant.idNumber, sha256: submitted.sha256 }),
     );
     checks.push(check);
     if (!check.valid) {

@@ -51,7 +51,7 @@ async function correct(c: CaseRun, event: ProvinceEvent): Promise<boolean> {
     // The applicant did not supplement in time: the authority closes its case too.
     onExpiry: async () => {
       const answer = await step(c, 'withdrawProvinceCase', () =>
-        province.withdrawProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(caseId, 'withdraw'), provinceCaseId, reason: '申请人未在补正期限内补齐材料 (not supplemented in time)' }),
+        province.withdrawProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(c.keyBase, 'withdraw'), provinceCaseId, reason: '申请人未在补正期限内补齐材料 (not supplemented in time)' }),
       );
       return answer.status;
     },
@@ -67,7 +67,7 @@ async function correct(c: CaseRun, event: ProvinceEvent): Promise<boolean> {
       province.uploadSupplement({
         caseId,
         provinceCode,
-        idempotencyKey: provinceKey(caseId, 'material', item.materialCode, revision),
+        idempotencyKey: provinceKey(c.keyBase, 'material', item.materialCode, revision),
         provinceCaseId,
         materialCode: item.materialCode,
         sha256: item.sha256,

@@ -7,7 +7,7 @@ import type { CaseInput, CaseState, MaterialRef } from '../../domain/case.js';
 import type { CaseEventType } from '../../domain/caseEvents.js';
 import type { ClockEvent } from '../../domain/clock.js';
 import { provinceOf } from '../../domain/regions.js';
-import { provinceTaskQueue, type DeliveryConfirmation, type StaffCommand, type SupplementCommand } from '../messages.js';
+import { provinceTaskQueue, type DeliveryConfirmation, type OfflineStepCommand, type RerouteCommand, type StaffCommand, type SupplementCommand } from '../messages.js';
 import { createInbox, type Inbox } from './inbox.js';
 import type { JointRun } from './joint.js';
 import { createRecorder, type Recorder } from './record.js';
@@ -18,10 +18,30 @@ const PROVINCE_HEARTBEAT_TIMEOUT = '10 seconds';
 export interface CaseRun {
   readonly input: CaseInput;
   readonly caseId: string;
-  readonly provinceCode: string;
+  /** The handling authority's region: the input's until a reroute (改派, workflows/case/reroute.ts) moves it. */
+  handlingRegion: string;
+  /** Where the handling authority calls back: the input's until a reroute. */
+  callbackUrl: string;
+  provinceCode: string;
   readonly state: CaseState;
   /** Province calls, on the handling province's queue; past the retry budget a call fails. */
-  readonly province: ProvinceActivities;
+  province: ProvinceActivities;
+  /**
+   * What province idempotency keys are derived from (workflows/case/keys.ts): the case id, and after
+   * the n-th reroute `<caseId>@route<n>`, so a new authority in the same province never gets the
+   * answer its predecessor's request had.
+   */
+  keyBase: string;
+  /** How many times the case was rerouted. */
+  route: number;
+  /** A reroute approved while the transfer ran: the transfer is stopped and starts again at the new authority. */
+  reroute: RerouteCommand | null;
+  /** The scope the transfer runs in; a reroute cancels it (null outside the transfer). */
+  transferScope: CancellationScope | null;
+  /** The step the case is stuck on, and whether it can be recorded as done offline (workflows/case/step.ts). */
+  stuckStep: { name: string; offline: boolean } | null;
+  /** A step done offline, recorded by staff with its evidence (recordOfflineUpdate), until the step takes it. */
+  offline: OfflineStepCommand | null;
   readonly inbox: Inbox;
   readonly record: Recorder['record'];
   /** The scope the procedure runs in; a withdrawal cancels it. */
@@ -78,26 +98,21 @@ export function openCase(input: CaseInput, recorder: (c: CaseRun) => Recorder = 
     transferredMaterials: [],
     lastSeq: 0,
   };
-  const province = proxyActivities<ProvinceActivities>({
-    taskQueue: provinceTaskQueue(provinceCode),
-    startToCloseTimeout: timing.callTimeoutMs,
-    scheduleToCloseTimeout: retryBudgetMs(timing),
-    heartbeatTimeout: PROVINCE_HEARTBEAT_TIMEOUT,
-    // A withdrawal waits until an in-flight call has really stopped before it asks the province.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: timing.retryInitialIntervalMs,
-      maximumInterval: timing.retryMaximumIntervalMs,
-      backoffCoefficient: 2,
-      maximumAttempts: timing.retryMaximumAttempts,
-    },
-  });
+  const province = provinceActivities(provinceCode, timing);
   const c: CaseRun = {
     input,
     caseId: input.caseId,
+    handlingRegion: input.handlingRegion,
+    callbackUrl: input.callbackUrl,
     provinceCode,
     state,
     province,
+    keyBase: input.caseId,
+    route: 0,
+    reroute: null,
+    transferScope: null,
+    stuckStep: null,
+    offline: null,
     inbox: undefined as unknown as Inbox,
     record: undefined as unknown as Recorder['record'],
     scope: new CancellationScope(),
@@ -120,6 +135,24 @@ export function openCase(input: CaseInput, recorder: (c: CaseRun) => Recorder = 
   };
   Object.assign(c, { record: recorder(c).record, inbox: createInbox(c) });
   return c;
+}
+
+/** Province calls on a province's queue, with the case's timings and retry budget. */
+export function provinceActivities(provinceCode: string, timing: CaseInput['timing']): ProvinceActivities {
+  return proxyActivities<ProvinceActivities>({
+    taskQueue: provinceTaskQueue(provinceCode),
+    startToCloseTimeout: timing.callTimeoutMs,
+    scheduleToCloseTimeout: retryBudgetMs(timing),
+    heartbeatTimeout: PROVINCE_HEARTBEAT_TIMEOUT,
+    // A withdrawal waits until an in-flight call has really stopped before it asks the province.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: timing.retryInitialIntervalMs,
+      maximumInterval: timing.retryMaximumIntervalMs,
+      backoffCoefficient: 2,
+      maximumAttempts: timing.retryMaximumAttempts,
+    },
+  });
 }
 
 /** Moves the case to a stage (and status); the next recorded event carries it. */

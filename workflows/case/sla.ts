@@ -161,7 +161,7 @@ function createDeliveryClock(c: CaseRun) {
       await c.record('sla.delivery_overdue', figures(limit));
       await c.record('sla.escalated', {
         limit: 'delivery',
-        to: { role: 'supervisor', side, region: side === 'receiving' ? input.receivingRegion : input.handlingRegion },
+        to: { role: 'supervisor', side, region: side === 'receiving' ? input.receivingRegion : c.handlingRegion },
         dueDate: limit.dueDate,
         overdueBy: -limit.remaining,
       });
@@ -241,7 +241,7 @@ async function apply(c: CaseRun, reading: SlaReading, settled: boolean): Promise
       next.escalatedAt ??= new Date().toISOString();
       await c.record('sla.escalated', {
         limit: name,
-        to: { role: 'supervisor', side: 'handling', region: c.input.handlingRegion },
+        to: { role: 'supervisor', side: 'handling', region: c.handlingRegion },
         dueDate: limit.dueDate,
         overdueBy: -limit.remaining,
       });

@@ -1,9 +1,12 @@
 // A province call that may need a person: past its retry budget (or at a final refusal) the case
 // is flagged for intervention, saying which kind it is, and waits for a staff retry. With
 // `obsolete`, the wait also ends when the call is no longer needed (a poll made moot by the
-// callback it stood in for); the step then returns null.
+// callback it stood in for); the step then returns null. A step that can say what its call would
+// have answered (`offlineStep`) may instead be recorded as done outside the system (线下办理, with
+// evidence and a second person's approval: recordOfflineUpdate); it then returns that answer.
 import { ActivityFailure, ApplicationFailure, condition, isCancellation } from '@temporalio/workflow';
 import type { Intervention } from '../../domain/case.js';
+import type { OfflineStepCommand } from '../messages.js';
 import type { CaseRun } from './run.js';
 
 /**
@@ -15,6 +18,15 @@ const REFUSAL_TYPES = new Set(['ProvinceRefused', 'ProvinceRejectedRequest', 'Pr
 export function step<T>(c: CaseRun, name: string, call: () => Promise<T>): Promise<T>;
 export function step<T>(c: CaseRun, name: string, call: () => Promise<T>, obsolete: () => boolean): Promise<T | null>;
 export async function step<T>(c: CaseRun, name: string, call: () => Promise<T>, obsolete: () => boolean = () => false): Promise<T | null> {
+  return stepOr(c, name, call, obsolete, null);
+}
+
+/** A step that staff may record as done offline: `offline` answers what the call would have. */
+export async function offlineStep<T>(c: CaseRun, name: string, call: () => Promise<T>, offline: (cmd: OfflineStepCommand) => T): Promise<T> {
+  return (await stepOr(c, name, call, () => false, offline))!;
+}
+
+async function stepOr<T>(c: CaseRun, name: string, call: () => Promise<T>, obsolete: () => boolean, offline: ((cmd: OfflineStepCommand) => T) | null): Promise<T | null> {
   for (;;) {
     try {
       return await call();
@@ -30,7 +42,14 @@ export async function step<T>(c: CaseRun, name: string, call: () => Promise<T>, 
         reason: intervention.reason ?? null,
         status: intervention.status ?? null,
       });
-      await condition(() => c.retryRequested || obsolete());
+      c.stuckStep = { name, offline: offline !== null };
+      await condition(() => c.retryRequested || obsolete() || c.offline !== null);
+      c.stuckStep = null;
+      if (c.offline && offline) {
+        const done = c.offline;
+        c.offline = null;
+        return offline(done);
+      }
       if (!c.retryRequested) {
         c.state.needsIntervention = null;
         await c.record('intervention.cleared', { step: name, by: 'province event' });

@@ -41,7 +41,7 @@ async function askProvince(c: CaseRun, cmd: StaffCommand): Promise<WithdrawalOut
     } else {
       c.state.provinceCaseId = provinceCaseId;
       const answer = await step(c, 'withdrawProvinceCase', () =>
-        province.withdrawProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(caseId, 'withdraw'), provinceCaseId, reason: cmd.reason }),
+        province.withdrawProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(c.keyBase, 'withdraw'), provinceCaseId, reason: cmd.reason }),
       );
       if (answer.status === 'decided') {
         c.withdrawalRefused = true;
@@ -63,9 +63,9 @@ async function legacyWithdrawal(c: CaseRun, cmd: StaffCommand): Promise<Withdraw
   if (c.transferStarted) {
     try {
       const provinceCaseId =
-        c.state.provinceCaseId ?? (await province.createProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(caseId, 'create'), input })).provinceCaseId;
+        c.state.provinceCaseId ?? (await province.createProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(c.keyBase, 'create'), input })).provinceCaseId;
       c.state.provinceCaseId = provinceCaseId;
-      const res = await province.withdrawProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(caseId, 'withdraw'), provinceCaseId, reason: cmd.reason });
+      const res = await province.withdrawProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(c.keyBase, 'withdraw'), provinceCaseId, reason: cmd.reason });
       provinceResult = res.status;
     } catch (err) {
       const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
