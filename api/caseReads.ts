@@ -3,6 +3,7 @@
 // lives in db/caseQueries.ts; this module decides who may see what (domain/policy.ts). A read of
 // a case's personal data is recorded in the audit log before it is answered (api/accessLog.ts).
 import type pg from 'pg';
+import { lookupHash } from '../crypto/pii.js';
 import { listCaseAudit, type AuditRow } from '../db/audit.js';
 import { findCaseHeader, findVisibleCaseDetail, listVisibleCases, type CaseHeader } from '../db/caseQueries.js';
 import { mayAct, type CaseAction } from '../domain/policy.js';
@@ -38,9 +39,15 @@ export async function getCase(pool: pg.Pool, staff: StaffClaims, caseId: string,
   return { ...found, receipt: receiptFor(hashKey, caseId) };
 }
 
-export async function listCases(pool: pg.Pool, staff: StaffClaims, q: CaseListQuery): Promise<{ items: CaseSummary[]; nextCursor: string | null }> {
-  const { cursor, limit, ...filters } = q;
-  const { items, next } = await listVisibleCases(pool, staff.region, { ...filters, limit, ...(cursor ? { after: cursor } : {}) });
+/** The staff search; an identity number is matched by its keyed hash under `hashKey`, never by itself. */
+export async function listCases(pool: pg.Pool, staff: StaffClaims, q: CaseListQuery, hashKey: string): Promise<{ items: CaseSummary[]; nextCursor: string | null }> {
+  const { cursor, limit, idNumber, ...filters } = q;
+  const { items, next } = await listVisibleCases(pool, staff.region, {
+    ...filters,
+    limit,
+    ...(idNumber ? { idNumberHash: lookupHash(hashKey, idNumber) } : {}),
+    ...(cursor ? { after: cursor } : {}),
+  });
   return { items, nextCursor: next ? encodeCursor(next) : null };
 }
 

@@ -275,6 +275,7 @@ export const caseListQuerySchema = z.strictObject({
     .optional()
     .meta({ description: 'true: only stuck cases, each with its reasons and since when, longest waiting first (up to 500, no cursor); docs/operations.md "Stuck cases"' }),
   reason: z.enum(STUCK_REASONS).optional().meta({ description: 'With stuck=true: only cases stuck for this reason (a province that was down: province_silent or intervention)' }),
+  idNumber: idNumber.optional().meta({ description: 'The applicant’s identity number: matched by its keyed hash (never stored, logged or shown whole); not with stuck=true' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: plainString()
     .max(512)

@@ -12,6 +12,7 @@ import { parseOfficeHours, subtractOfficeHours } from '../domain/officeHours.js'
 import { stuckReasons, stuckSince, type StuckReason, type StuckThresholds } from '../domain/stuck.js';
 import { caseWorkflowId } from '../workflows/messages.js';
 import type { StaffClaims } from './auth.js';
+import { problem } from './problem.js';
 import type { CaseListQuery, CaseSummary } from './schemas.js';
 
 export interface StuckDeps {
@@ -91,6 +92,7 @@ async function failingWorkflowTasks(temporal: Client, caseIds: string[]): Promis
 
 /** GET /v1/cases?stuck=true: the stuck list with the list's other filters applied to it. */
 export async function listStuckForQuery(deps: StuckDeps, staff: StaffClaims, q: CaseListQuery): Promise<{ items: StuckCase[]; nextCursor: null }> {
+  if (q.idNumber) throw problem(400, 'the stuck list is not searched by identity number: search without stuck=true', { errors: [{ path: 'query.idNumber', message: 'not with stuck=true' }] });
   const all = await listStuckCases(deps, staff, q.reason ? { reason: q.reason } : {});
   const items = all.filter(
     (c) =>

@@ -122,6 +122,8 @@ export interface CaseListFilter {
   receivingRegion?: string;
   needsIntervention?: boolean;
   sla?: SlaState;
+  /** The applicant's identity number's keyed hash (crypto/pii.ts lookupHash). */
+  idNumberHash?: string;
   after?: ListPosition;
   limit: number;
 }
@@ -241,6 +243,7 @@ export async function listVisibleCases(db: Queryable, scope: string, f: CaseList
   if (f.receivingRegion) add((n) => `receiving_region = $${n}`, f.receivingRegion);
   if (f.needsIntervention !== undefined) add((n) => `needs_intervention = $${n}`, f.needsIntervention);
   if (f.sla) add((n) => `sla_state = $${n}`, f.sla);
+  if (f.idNumberHash) add((n) => `id_number_hash = $${n}`, f.idNumberHash);
   if (f.after) {
     params.push(f.after.submittedAtMicros, f.after.caseId);
     const t = params.length - 1;

@@ -89,7 +89,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
       },
     },
     async (request) =>
-      request.query.stuck ? listStuckForQuery(stuckDeps(), staffOf(request), request.query) : listCases(app.pool, staffOf(request), request.query),
+      request.query.stuck ? listStuckForQuery(stuckDeps(), staffOf(request), request.query) : listCases(app.pool, staffOf(request), request.query, app.secrets.piiHashKey),
   );
 
   app.get(

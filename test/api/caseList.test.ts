@@ -3,7 +3,7 @@
 // never show up in the counts.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHarness, insertProjectedCase, PROBLEM_JSON, testItem, type ApiHarness } from './helpers.js';
+import { createApiHarness, insertProjectedCase, PROBLEM_JSON, testItem, validIdNumber, type ApiHarness } from './helpers.js';
 
 interface Page {
   items: { caseId: string; itemCode: string; receivingRegion: string; handlingRegion: string; stage: string; status: string; applicantName: string; submittedAt: string }[];
@@ -184,5 +184,32 @@ describe('GET /v1/cases', () => {
     expect((await list(supervisor, 'sla=green')).json<Page>().items).toEqual([]);
     const all = (await list(supervisor, 'limit=100')).json<Page>().items;
     expect(all.find((i) => i.caseId === hangzhouToSichuan)).toMatchObject({ slaState: null, dueDate: null, statutoryDueDate: null });
+  });
+});
+
+describe('search by the applicant’s identity number', () => {
+  it('When staff search by an identity number, then the cases of that applicant in their scope are found by its keyed hash, the number shown masked', async () => {
+    const idNumber = validIdNumber('44010619850315123');
+    const mine = await insertProjectedCase(h, { item, receivingRegion: '440106', handlingRegion: '510100', submittedAt: new Date(), idNumber });
+    await insertProjectedCase(h, { item, receivingRegion: '330106', handlingRegion: '330100', submittedAt: new Date(), idNumber });
+    const res = await list(await h.auth('clerk', '440100'), `idNumber=${idNumber}`);
+    expect(res.statusCode).toBe(200);
+    const page = res.json<Page & { items: { idNumber?: string }[] }>();
+    expect(page.items.map((c) => c.caseId)).toEqual([mine]);
+    expect(JSON.stringify(page)).not.toContain(idNumber);
+    const stored = await h.pool.query(`SELECT count(*)::int AS n FROM cases WHERE id_number_hash = $1`, [idNumber]);
+    expect(stored.rows[0].n).toBe(0);
+    const other = await list(await h.auth('clerk', '440100'), `idNumber=${validIdNumber('44010619850315124')}`);
+    expect(other.json<Page>().items).toEqual([]);
+  });
+
+  it('When the identity number is malformed, or combined with stuck=true, then it answers 400 on query.idNumber', async () => {
+    const clerk = await h.auth('clerk', '440100');
+    const bad = await list(clerk, 'idNumber=123');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['query.idNumber']);
+    const stuck = await list(clerk, `stuck=true&idNumber=${validIdNumber('44010619850315123')}`);
+    expect(stuck.statusCode).toBe(400);
+    expect(stuck.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['query.idNumber']);
   });
 });

@@ -239,13 +239,13 @@ export function testItem(code: string): ItemDefinition {
 /** Writes a case row straight into the projection (no workflow), as the projection activity would. */
 export async function insertProjectedCase(
   h: ApiHarness,
-  opts: { item: ItemDefinition; receivingRegion: string; handlingRegion: string; submittedAt: Date; status?: string; stage?: string },
+  opts: { item: ItemDefinition; receivingRegion: string; handlingRegion: string; submittedAt: Date; status?: string; stage?: string; idNumber?: string },
 ): Promise<string> {
   const caseId = randomUUID();
   const input: CaseInput = {
     caseId,
     item: opts.item,
-    applicant: { name: '李四', idNumber: validIdNumber('11010519491231002'), phone: '13900139000' },
+    applicant: { name: '李四', idNumber: opts.idNumber ?? validIdNumber('11010519491231002'), phone: '13900139000' },
     receivingRegion: opts.receivingRegion,
     handlingRegion: opts.handlingRegion,
     channel: 'window',
