@@ -25,6 +25,7 @@ import { calendarRoutes } from './routes/calendar.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { caseRoutes } from './routes/cases.js';
 import { codecRoutes } from './routes/codec.js';
+import { consoleRoutes } from './routes/console.js';
 import { evaluationPublicRoutes, evaluationRoutes } from './routes/evaluation.js';
 import { fileRoutes } from './routes/files.js';
 import { guideRoutes } from './routes/guide.js';
@@ -124,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   // Staff sign-in with OpenID Connect (outside /v1: browser navigations and the session itself).
   await app.register(sessionRoutes, { prefix: '/auth' });
+  await app.register(consoleRoutes);
   await app.register(callbackRoutes, { prefix: '/v1', signalTimeoutMs: deps.signalTimeoutMs ?? 10_000 });
   // Its own scope: the Web UI's CORS preflight carries no token.
   await app.register(codecRoutes, { prefix: '/v1/codec' });
