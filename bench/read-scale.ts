@@ -2,17 +2,22 @@
 //   npm run bench:reads -- [cases=1000000] [runs=200]
 // Fills a fresh database (harness/database.ts) with synthetic cases over the past year, written
 // straight into the projection in the order they were submitted (as the projection writes them)
-// and as a restore would (indexes dropped during the load and built after it), then times
-// the read queries as the api runs them (db/caseQueries.ts, api/reports.ts), without HTTP. The
-// "before" rows run the same list and search with the region scope as the LIKE predicate it was
-// before migration 016. Nothing here is a test: it prints figures for docs/benchmarks.md and
-// drops its database. Bounded: a fixed number of rows and runs.
+// and as a restore would: indexes dropped during the load and built after it, triggers off during
+// the load (session_replication_role = replica) and the report's roll-up then built from the rows
+// by the function migration 021 backfills it with (sla_rollup_rebuild), in day order as the
+// triggers would have written it. Then it times the read queries as the api runs them
+// (db/caseQueries.ts, api/reports.ts), without HTTP. The "before" rows run the same list and
+// search with the region scope as the LIKE predicate it was before migration 016, and the report's
+// three queries as they were before the roll-up (reading the period's cases, the open cases and
+// the evaluations from `cases`). Nothing here is a test: it prints figures for
+// docs/benchmarks.md and drops its database. Bounded: a fixed number of rows and runs.
 import pg from 'pg';
 import { shippedCalendar } from '../calendar/load.js';
 import { listVisibleCases, type CaseListFilter } from '../db/caseQueries.js';
 import { migrate } from '../db/migrate.js';
 import { dateInChina, shiftDate } from '../domain/dates.js';
 import { regionLikePattern } from '../domain/regions.js';
+import { visibleTo } from '../db/scope.js';
 import { createDatabase } from '../harness/database.js';
 import { slaReport } from '../api/reports.js';
 import type { StaffClaims } from '../api/auth.js';
@@ -119,6 +124,40 @@ SELECT md5('case' || g)::uuid, item, 1, '事项 ' || item, rr, hr, 'window', sta
       ) f
   ) s`;
 
+/**
+ * The report's three queries as they were before the roll-up (migration 021): the period's cases,
+ * the open cases and the period's evaluations read from `cases`, run side by side as slaReport
+ * ran them (the custody count is skipped: every closed case has its custody here). `$1` scope
+ * code, `$2`/`$3` the period, `$4` today; `{scope}` the scope predicate, `{key}` the group key.
+ */
+const BEFORE_SETTLED = `
+WITH p AS (
+  SELECT {key} AS key, c.item_name, date_trunc('week', c.settled_at AT TIME ZONE 'Asia/Shanghai')::date::text AS week,
+         c.decision IS NOT NULL AS decided, c.decision ->> 'outcome' AS outcome, c.sla_promised_state AS promised, c.sla_statutory_state AS statutory,
+         coalesce((c.correction_rounds ->> 'receiving')::int, 0) + coalesce((c.correction_rounds ->> 'handling')::int, 0) AS rounds,
+         c.closed_at IS NOT NULL AS closed, d.case_id IS NOT NULL AS counted, d.receiving, d.handling, d.applicant, d.post
+    FROM cases c LEFT JOIN case_custody_days d ON d.case_id = c.case_id
+   WHERE {scope} AND c.settled_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai') AND c.settled_at < ($3::date::timestamp AT TIME ZONE 'Asia/Shanghai'))
+SELECT key, week, max(item_name), GROUPING(key), GROUPING(week), count(*)::int, count(*) FILTER (WHERE decided)::int,
+       count(*) FILTER (WHERE outcome = 'approved')::int, count(*) FILTER (WHERE outcome = 'rejected')::int,
+       count(*) FILTER (WHERE decided AND promised IS NOT NULL)::int, count(*) FILTER (WHERE decided AND promised IN ('green', 'yellow'))::int,
+       count(*) FILTER (WHERE decided AND statutory IS NOT NULL)::int, count(*) FILTER (WHERE decided AND statutory IN ('green', 'yellow'))::int,
+       count(*) FILTER (WHERE rounds = 0)::int, count(*) FILTER (WHERE rounds = 1)::int, count(*) FILTER (WHERE rounds = 2)::int, count(*) FILTER (WHERE rounds >= 3)::int,
+       count(*) FILTER (WHERE counted)::int, round(avg(receiving), 2)::float8, round(avg(handling), 2)::float8, round(avg(applicant), 2)::float8, round(avg(post), 2)::float8,
+       count(*) FILTER (WHERE closed AND NOT counted)::int
+  FROM p GROUP BY GROUPING SETS ((key), (week), ())`;
+const BEFORE_OPEN = `
+SELECT {key} AS key, max(c.item_name), GROUPING({key}), count(*)::int, count(*) FILTER (WHERE c.sla_state = 'yellow')::int, count(*) FILTER (WHERE c.sla_state = 'red')::int
+  FROM cases c WHERE {scope} AND c.settled_at IS NULL GROUP BY GROUPING SETS (({key}), ())`;
+const BEFORE_EVALUATIONS = `
+SELECT {key} AS key, e.level, count(*)::int, count(f.case_id) FILTER (WHERE f.closed_at IS NULL)::int,
+       count(f.case_id) FILTER (WHERE f.closed_at IS NULL AND f.due_date < $4::date)::int, count(f.case_id) FILTER (WHERE f.escalated_at IS NOT NULL)::int,
+       count(f.case_id) FILTER (WHERE f.outcome = 'resolved')::int, count(f.case_id) FILTER (WHERE f.outcome = 'unresolved')::int
+  FROM case_evaluations e JOIN cases c USING (case_id) LEFT JOIN evaluation_follow_ups f USING (case_id)
+ WHERE {scope} AND e.recorded_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai') AND e.recorded_at < ($3::date::timestamp AT TIME ZONE 'Asia/Shanghai')
+ GROUP BY 1, 2`;
+const BEFORE_KEY = { item: 'c.item_code', pair: `(c.receiving_province::text || '-' || c.handling_province::text)`, handlingRegion: 'c.handling_region::text' } as const;
+
 async function main() {
   const db = await createDatabase('tongban_reads');
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
@@ -137,6 +176,8 @@ async function main() {
     const fillStarted = performance.now();
     const client = await pool.connect();
     try {
+      // No trigger fires during the load (the roll-up's included): it is built once, after it.
+      await client.query('SET session_replication_role = replica');
       await client.query('SELECT setseed(0.42)');
       for (let from = 1; from <= CASES; from += BATCH) {
         const to = Math.min(CASES, from + BATCH - 1);
@@ -145,40 +186,58 @@ async function main() {
         const rate = to / s;
         process.stdout.write(`\rfilling cases: ${to.toLocaleString('en')} / ${CASES.toLocaleString('en')} (${rate.toFixed(0)} rows/s, ${((CASES - to) / rate).toFixed(0)} s left)   `);
       }
+      process.stdout.write('\n');
+      for (const [n, i] of indexes.entries()) {
+        process.stdout.write(`\rbuilding indexes: ${n + 1} / ${indexes.length} (${i.indexname})                              `);
+        await client.query(i.indexdef);
+      }
+      process.stdout.write('\n');
+      // What the report keeps for closed cases (case_custody_days), and 好差评 on three in ten of them.
+      console.log('filling custody and evaluations …');
+      await client.query(`INSERT INTO case_custody_days (case_id, receiving, handling, applicant, post)
+                          SELECT case_id, (random() * 4)::int, (random() * 12)::int, (random() * 3)::int, 0 FROM cases WHERE closed_at IS NOT NULL`);
+      await client.query(`INSERT INTO case_evaluations (case_id, level, channel, concerns, recorded_by, recorded_at)
+                          SELECT case_id, (ARRAY['非常满意', '非常满意', '满意', '满意', '满意', '基本满意', '不满意', '非常不满意'])[1 + floor(random() * 8)::int],
+                                 'window', 'receiving', 'applicant', closed_at + interval '1 day'
+                            FROM cases WHERE closed_at IS NOT NULL AND random() < 0.3`);
+      await client.query(`INSERT INTO evaluation_follow_ups (case_id, side, region, opened_at, due_date, closed_at, outcome)
+                          SELECT e.case_id, 'receiving', c.receiving_region, e.recorded_at, (e.recorded_at + interval '7 days')::date,
+                                 CASE WHEN random() < 0.7 THEN e.recorded_at + interval '3 days' END, NULL
+                            FROM case_evaluations e JOIN cases c USING (case_id) WHERE e.level IN ('不满意', '非常不满意')`);
+      await client.query('SET session_replication_role = DEFAULT');
     } finally {
       client.release();
     }
-    process.stdout.write('\n');
-    for (const [n, i] of indexes.entries()) {
-      process.stdout.write(`\rbuilding indexes: ${n + 1} / ${indexes.length} (${i.indexname})                              `);
-      await pool.query(i.indexdef);
-    }
-    process.stdout.write('\n');
-    // What the report keeps for closed cases (case_custody_days), and 好差评 on three in ten of them.
-    console.log('filling custody roll-up and evaluations …');
-    await pool.query(`INSERT INTO case_custody_days (case_id, receiving, handling, applicant, post)
-                      SELECT case_id, (random() * 4)::int, (random() * 12)::int, (random() * 3)::int, 0 FROM cases WHERE closed_at IS NOT NULL`);
-    await pool.query(`INSERT INTO case_evaluations (case_id, level, channel, concerns, recorded_by, recorded_at)
-                      SELECT case_id, (ARRAY['非常满意', '非常满意', '满意', '满意', '满意', '基本满意', '不满意', '非常不满意'])[1 + floor(random() * 8)::int],
-                             'window', 'receiving', 'applicant', closed_at + interval '1 day'
-                        FROM cases WHERE closed_at IS NOT NULL AND random() < 0.3`);
-    await pool.query(`INSERT INTO evaluation_follow_ups (case_id, side, region, opened_at, due_date, closed_at, outcome)
-                      SELECT e.case_id, 'receiving', c.receiving_region, e.recorded_at, (e.recorded_at + interval '7 days')::date,
-                             CASE WHEN random() < 0.7 THEN e.recorded_at + interval '3 days' END, NULL
-                        FROM case_evaluations e JOIN cases c USING (case_id) WHERE e.level IN ('不满意', '非常不满意')`);
+    const rollupStarted = performance.now();
+    await pool.query('SELECT sla_rollup_rebuild()');
+    console.log(`roll-up built from the rows in ${((performance.now() - rollupStarted) / 1000).toFixed(0)} s`);
     console.log('VACUUM ANALYZE …');
     await pool.query('VACUUM ANALYZE cases');
     await pool.query('VACUUM ANALYZE case_custody_days');
     await pool.query('VACUUM ANALYZE case_evaluations');
     await pool.query('VACUUM ANALYZE evaluation_follow_ups');
+    for (const t of ['sla_rollup_settled', 'sla_rollup_open', 'sla_rollup_evaluations']) await pool.query(`VACUUM ANALYZE ${t}`);
     console.log(`filled in ${((performance.now() - fillStarted) / 1000).toFixed(0)} s`);
 
     const { rows: shape } = await pool.query<{ scope: string; n: number }>(
-      `SELECT '440000' AS scope, count(*)::int AS n FROM cases WHERE receiving_province = '440000' OR handling_province = '440000'
-       UNION ALL SELECT $1::text, count(*)::int FROM cases WHERE receiving_city = $1::char(6) OR handling_city = $1::char(6)
-       UNION ALL SELECT 'open', count(*)::int FROM cases WHERE settled_at IS NULL
-       UNION ALL SELECT 'item-03 review red 440000', count(*)::int FROM cases WHERE item_code = 'item-03' AND stage = 'review' AND sla_state = 'red' AND (receiving_province = '440000' OR handling_province = '440000')`,
-      [SMALL_CITY],
+      `SELECT scope, n FROM (
+         SELECT 1 AS ord, '440000' AS scope, count(*)::int AS n FROM cases WHERE receiving_province = '440000' OR handling_province = '440000'
+         UNION ALL SELECT 2, $1::text, count(*)::int FROM cases WHERE receiving_city = $1::char(6) OR handling_city = $1::char(6)
+         UNION ALL SELECT 3, 'open', count(*)::int FROM cases WHERE settled_at IS NULL
+         UNION ALL SELECT 4, 'item-03 review red 440000', count(*)::int FROM cases WHERE item_code = 'item-03' AND stage = 'review' AND sla_state = 'red' AND (receiving_province = '440000' OR handling_province = '440000')
+         UNION ALL SELECT 5, 'roll-up cells: settled', count(*)::int FROM sla_rollup_settled
+         UNION ALL SELECT 6, 'open', count(*)::int FROM sla_rollup_open
+         UNION ALL SELECT 7, 'evaluations', count(*)::int FROM sla_rollup_evaluations
+         UNION ALL SELECT 8, '440000 over 30 days: settled cases', count(*)::int FROM cases
+                    WHERE (receiving_province = '440000' OR handling_province = '440000') AND settled_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai')
+         UNION ALL SELECT 9, 'their cells', count(*)::int FROM sla_rollup_settled WHERE (receiving_province = '440000' OR handling_province = '440000') AND day >= $2::date
+         UNION ALL SELECT 10, 'open cases', count(*)::int FROM cases WHERE (receiving_province = '440000' OR handling_province = '440000') AND settled_at IS NULL
+         UNION ALL SELECT 11, 'their cells', count(*)::int FROM sla_rollup_open WHERE receiving_province = '440000' OR handling_province = '440000'
+         UNION ALL SELECT 12, 'evaluations', count(*)::int FROM case_evaluations e JOIN cases c USING (case_id)
+                    WHERE (receiving_province = '440000' OR handling_province = '440000') AND e.recorded_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai')
+         UNION ALL SELECT 13, 'their cells', count(*)::int FROM sla_rollup_evaluations WHERE (receiving_province = '440000' OR handling_province = '440000') AND day >= $2::date
+       ) s ORDER BY ord`,
+      [SMALL_CITY, shiftDate(dateInChina(now), -30)],
     );
     console.log(`data: ${CASES.toLocaleString('en')} cases; ${shape.map((s) => `${s.scope}: ${s.n.toLocaleString('en')}`).join('; ')}`);
 
@@ -205,6 +264,12 @@ async function main() {
     const manager = (region: string): StaffClaims => ({ sub: 'bench-manager', role: 'manager', region }) as StaffClaims;
     const report = (region: string, days: number, groupBy: 'item' | 'pair' | 'handlingRegion') => () =>
       slaReport({ pool, calendar }, manager(region), { from: shiftDate(today, -days), to: shiftDate(today, 1), groupBy }, now);
+    const reportBefore = (region: string, days: number, groupBy: keyof typeof BEFORE_KEY) => () => {
+      const visible = visibleTo(region, 1, 'c.');
+      const sql = (q: string) => q.replaceAll('{key}', BEFORE_KEY[groupBy]).replaceAll('{scope}', visible.sql);
+      const period = [visible.param, shiftDate(today, -days), shiftDate(today, 1)];
+      return Promise.all([pool.query(sql(BEFORE_SETTLED), period), pool.query(sql(BEFORE_OPEN), [visible.param]), pool.query(sql(BEFORE_EVALUATIONS), [...period, today])]);
+    };
 
     console.log(`\n${RUNS} runs each after 20 warm-up runs, one at a time:`);
     await time('list, province clerk 440000 (first page of 50)', RUNS, list('440000'));
@@ -218,11 +283,18 @@ async function main() {
     await time(`search item-03 + review + red, small-city clerk ${SMALL_CITY}`, RUNS, list(SMALL_CITY, search));
     await time('search item-03 + review + red, city clerk 440300', RUNS, list('440300', search));
     const reportRuns = Math.max(20, Math.floor(RUNS / 2));
+    const longRuns = Math.max(10, Math.floor(RUNS / 10));
     await time('SLA report, province manager 440000, last 30 days, by item', reportRuns, report('440000', 30, 'item'));
+    await time('SLA report, province manager 440000, last 30 days, by item, before (from cases)', reportRuns, reportBefore('440000', 30, 'item'));
     await time('SLA report, province manager 440000, last 30 days, by pair', reportRuns, report('440000', 30, 'pair'));
+    await time('SLA report, province manager 440000, last 30 days, by pair, before', reportRuns, reportBefore('440000', 30, 'pair'));
     await time('SLA report, province manager 440000, last 7 days, by handling region', reportRuns, report('440000', 7, 'handlingRegion'));
-    await time('SLA report, province manager 440000, last 90 days, by item', Math.max(10, Math.floor(RUNS / 10)), report('440000', 90, 'item'));
+    await time('SLA report, province manager 440000, last 7 days, by handling region, before', reportRuns, reportBefore('440000', 7, 'handlingRegion'));
+    await time('SLA report, province manager 440000, last 90 days, by item', longRuns, report('440000', 90, 'item'));
+    await time('SLA report, province manager 440000, last 90 days, by item, before', longRuns, reportBefore('440000', 90, 'item'));
+    await time('SLA report, province manager 440000, last 365 days, by item', longRuns, report('440000', 365, 'item'));
     await time(`SLA report, city manager ${SMALL_CITY}, last 30 days, by item`, reportRuns, report(SMALL_CITY, 30, 'item'));
+    await time(`SLA report, city manager ${SMALL_CITY}, last 30 days, by item, before`, reportRuns, reportBefore(SMALL_CITY, 30, 'item'));
   } finally {
     await pool.end();
     await db.drop();

@@ -1,9 +1,12 @@
-// SQL of the SLA report (GET /v1/reports/sla, api/reports.ts, docs/reports.md). Every query is
-// scoped by equality (db/scope.ts) and reads the columns of migration 016: `settled_at` (the
-// decision, or the closing of a case that ended without one) bounds the period, the generated
-// limit states say whether a decision was on time, and case_custody_days holds the working days
-// each party held a closed case. Group sets give the groups, the total and the weekly trend from
-// one pass over the period's cases. No personal data is read.
+// SQL of the SLA report (GET /v1/reports/sla, api/reports.ts, docs/reports.md). The figures are
+// sums over the cells of the roll-up that triggers keep in step with every write of the rows they
+// summarise (db/migrations/021_sla_rollup.sql): settled cases per China day of `settled_at`
+// (the decision, or the closing of a case that ended without one), open cases now, evaluations per
+// China day of their recording; each cell per receiving region, handling region and item. A cell
+// carries both sides' province and city, so the scope is the equality db/scope.ts writes for cases.
+// Group sets give the groups, the total and the weekly trend from one pass over the period's
+// cells. The closed cases whose custody no report has counted yet are still found on `cases`, and
+// their custody is kept in case_custody_days. No personal data is read.
 import { CUSTODY_EVENT_TYPES, type CustodyHolder } from '../domain/handoffs.js';
 import type { EvaluationLevel } from './evaluations.js';
 import type { Queryable } from './cases.js';
@@ -12,13 +15,13 @@ import { visibleTo } from './scope.js';
 export const REPORT_GROUPINGS = ['item', 'handlingRegion', 'receivingRegion', 'pair'] as const;
 export type ReportGrouping = (typeof REPORT_GROUPINGS)[number];
 
-/** The group key of a case, per grouping (SQL over `cases`, alias c). */
+/** The group key of a roll-up cell, per grouping (SQL over a roll-up table, alias r). */
 const GROUP_KEY: Record<ReportGrouping, string> = {
-  item: 'c.item_code',
-  handlingRegion: 'c.handling_region::text',
-  receivingRegion: 'c.receiving_region::text',
+  item: 'r.item_code',
+  handlingRegion: 'r.handling_region::text',
+  receivingRegion: 'r.receiving_region::text',
   // The province pair: receiving province → handling province.
-  pair: `(c.receiving_province::text || '-' || c.handling_province::text)`,
+  pair: `(r.receiving_province::text || '-' || r.handling_province::text)`,
 };
 
 /** [from, to) as instants: China dates, midnight in China. */
@@ -55,42 +58,41 @@ export interface SettledRow {
 
 /**
  * The cases whose outcome was fixed in [from, to), per group, per ISO week (China time) and in
- * total. A decided case is measured against a limit when the clock had read it; it is on time
- * unless the limit's state was red at the decision.
+ * total, summed from the roll-up's settled cells (China days from, …, to − 1). A decided case is
+ * measured against a limit when the clock had read it; it is on time unless the limit's state was
+ * red at the decision. Means are sums over counts, as avg() computes them.
  */
 export async function settledFigures(db: Queryable, scope: string, groupBy: ReportGrouping, from: string, to: string): Promise<SettledRow[]> {
-  const visible = visibleTo(scope, 1, 'c.');
+  const visible = visibleTo(scope, 1, 'r.');
+  const key = GROUP_KEY[groupBy];
+  const mean = (sum: string) => `round(sum(${sum})::numeric / nullif(sum(custody_cases), 0), 2)::float8`;
   const { rows } = await db.query<SettledRow & { grouping_key: number; grouping_week: number }>(
     `WITH p AS (
-       SELECT ${GROUP_KEY[groupBy]} AS key, c.item_name,
-              date_trunc('week', c.settled_at AT TIME ZONE 'Asia/Shanghai')::date::text AS week,
-              c.decision IS NOT NULL AS decided, c.decision ->> 'outcome' AS outcome,
-              c.sla_promised_state AS promised, c.sla_statutory_state AS statutory,
-              coalesce((c.correction_rounds ->> 'receiving')::int, 0) + coalesce((c.correction_rounds ->> 'handling')::int, 0) AS rounds,
-              c.closed_at IS NOT NULL AS closed, d.case_id IS NOT NULL AS counted, d.receiving, d.handling, d.applicant, d.post
-         FROM cases c LEFT JOIN case_custody_days d ON d.case_id = c.case_id
-        WHERE ${visible.sql} AND ${PERIOD('c.settled_at', 2, 3)}
+       SELECT ${key} AS key, date_trunc('week', r.day::timestamp)::date::text AS week, r.*
+         FROM sla_rollup_settled r
+        WHERE ${visible.sql} AND r.day >= $2::date AND r.day < $3::date
      )
      SELECT key, week, ${groupBy === 'item' ? 'max(item_name)' : 'NULL'} AS name,
             GROUPING(key) AS grouping_key, GROUPING(week) AS grouping_week,
-            count(*)::int AS cases,
-            count(*) FILTER (WHERE decided)::int AS decided,
-            count(*) FILTER (WHERE outcome = 'approved')::int AS approved,
-            count(*) FILTER (WHERE outcome = 'rejected')::int AS rejected,
-            count(*) FILTER (WHERE decided AND promised IS NOT NULL)::int AS "promisedMeasured",
-            count(*) FILTER (WHERE decided AND promised IN ('green', 'yellow'))::int AS "promisedOnTime",
-            count(*) FILTER (WHERE decided AND statutory IS NOT NULL)::int AS "statutoryMeasured",
-            count(*) FILTER (WHERE decided AND statutory IN ('green', 'yellow'))::int AS "statutoryOnTime",
-            count(*) FILTER (WHERE rounds = 0)::int AS rounds0,
-            count(*) FILTER (WHERE rounds = 1)::int AS rounds1,
-            count(*) FILTER (WHERE rounds = 2)::int AS rounds2,
-            count(*) FILTER (WHERE rounds >= 3)::int AS rounds3plus,
-            count(*) FILTER (WHERE counted)::int AS "custodyCases",
-            round(avg(receiving), 2)::float8 AS receiving, round(avg(handling), 2)::float8 AS handling,
-            round(avg(applicant), 2)::float8 AS applicant, round(avg(post), 2)::float8 AS post,
-            count(*) FILTER (WHERE closed AND NOT counted)::int AS uncounted
+            coalesce(sum(cases), 0)::int AS cases,
+            coalesce(sum(decided), 0)::int AS decided,
+            coalesce(sum(approved), 0)::int AS approved,
+            coalesce(sum(rejected), 0)::int AS rejected,
+            coalesce(sum(promised_measured), 0)::int AS "promisedMeasured",
+            coalesce(sum(promised_on_time), 0)::int AS "promisedOnTime",
+            coalesce(sum(statutory_measured), 0)::int AS "statutoryMeasured",
+            coalesce(sum(statutory_on_time), 0)::int AS "statutoryOnTime",
+            coalesce(sum(rounds_0), 0)::int AS rounds0,
+            coalesce(sum(rounds_1), 0)::int AS rounds1,
+            coalesce(sum(rounds_2), 0)::int AS rounds2,
+            coalesce(sum(rounds_3_plus), 0)::int AS rounds3plus,
+            coalesce(sum(custody_cases), 0)::int AS "custodyCases",
+            ${mean('days_receiving')} AS receiving, ${mean('days_handling')} AS handling,
+            ${mean('days_applicant')} AS applicant, ${mean('days_post')} AS post,
+            coalesce(sum(uncounted), 0)::int AS uncounted
        FROM p
-      GROUP BY GROUPING SETS ((key), (week), ())`,
+      GROUP BY GROUPING SETS ((key), (week), ())
+     HAVING coalesce(sum(cases), 0) > 0 OR GROUPING(key, week) = 3`,
     [visible.param, from, to],
   );
   return rows.map(({ grouping_key, grouping_week, ...r }) => ({ ...r, key: grouping_key ? null : r.key, week: grouping_week ? null : r.week }));
@@ -104,17 +106,19 @@ export interface OpenRow {
   overdue: number;
 }
 
-/** The cases still running undecided now (settled_at NULL), per group and in total, with their SLA state. */
+/** The cases still running undecided now (settled_at NULL), per group and in total, with their SLA state: the roll-up's open cells. */
 export async function openFigures(db: Queryable, scope: string, groupBy: ReportGrouping): Promise<OpenRow[]> {
-  const visible = visibleTo(scope, 1, 'c.');
+  const visible = visibleTo(scope, 1, 'r.');
+  const key = GROUP_KEY[groupBy];
   const { rows } = await db.query<OpenRow & { grouping_key: number }>(
-    `SELECT ${GROUP_KEY[groupBy]} AS key, ${groupBy === 'item' ? 'max(c.item_name)' : 'NULL'} AS name, GROUPING(${GROUP_KEY[groupBy]}) AS grouping_key,
-            count(*)::int AS open,
-            count(*) FILTER (WHERE c.sla_state = 'yellow')::int AS "atRisk",
-            count(*) FILTER (WHERE c.sla_state = 'red')::int AS overdue
-       FROM cases c
-      WHERE ${visible.sql} AND c.settled_at IS NULL
-      GROUP BY GROUPING SETS ((${GROUP_KEY[groupBy]}), ())`,
+    `SELECT ${key} AS key, ${groupBy === 'item' ? 'max(r.item_name)' : 'NULL'} AS name, GROUPING(${key}) AS grouping_key,
+            coalesce(sum(r.open), 0)::int AS open,
+            coalesce(sum(r.at_risk), 0)::int AS "atRisk",
+            coalesce(sum(r.overdue), 0)::int AS overdue
+       FROM sla_rollup_open r
+      WHERE ${visible.sql}
+      GROUP BY GROUPING SETS ((${key}), ())
+     HAVING coalesce(sum(r.open), 0) > 0 OR GROUPING(${key}) = 1`,
     [visible.param],
   );
   return rows.map(({ grouping_key, ...r }) => ({ ...r, key: grouping_key ? null : r.key }));
@@ -175,20 +179,23 @@ export interface EvaluationGroupRow {
 
 /**
  * Evaluations recorded in [from, to) per group and level, with their follow-ups (the same counts as
- * db/evaluations.ts' evaluationReport, which answers GET /v1/evaluations/report, split by group).
+ * db/evaluations.ts' evaluationReport, which answers GET /v1/evaluations/report, split by group),
+ * from the roll-up's evaluation cells: a follow-up still open is overdue when its cell's due date
+ * is before today.
  */
 export async function evaluationsByGroup(db: Queryable, scope: string, groupBy: ReportGrouping, from: string, to: string, today: string): Promise<EvaluationGroupRow[]> {
-  const visible = visibleTo(scope, 1, 'c.');
+  const visible = visibleTo(scope, 1, 'r.');
   const { rows } = await db.query<EvaluationGroupRow>(
-    `SELECT ${GROUP_KEY[groupBy]} AS key, e.level, count(*)::int AS n,
-            count(f.case_id) FILTER (WHERE f.closed_at IS NULL)::int AS "openFollowUps",
-            count(f.case_id) FILTER (WHERE f.closed_at IS NULL AND f.due_date < $4::date)::int AS overdue,
-            count(f.case_id) FILTER (WHERE f.escalated_at IS NOT NULL)::int AS escalated,
-            count(f.case_id) FILTER (WHERE f.outcome = 'resolved')::int AS resolved,
-            count(f.case_id) FILTER (WHERE f.outcome = 'unresolved')::int AS unresolved
-       FROM case_evaluations e JOIN cases c USING (case_id) LEFT JOIN evaluation_follow_ups f USING (case_id)
-      WHERE ${visible.sql} AND ${PERIOD('e.recorded_at', 2, 3)}
-      GROUP BY 1, 2`,
+    `SELECT ${GROUP_KEY[groupBy]} AS key, r.level, sum(r.evaluations)::int AS n,
+            sum(r.open_follow_ups)::int AS "openFollowUps",
+            coalesce(sum(r.open_follow_ups) FILTER (WHERE r.open_due < $4::date), 0)::int AS overdue,
+            sum(r.escalated)::int AS escalated,
+            sum(r.resolved)::int AS resolved,
+            sum(r.unresolved)::int AS unresolved
+       FROM sla_rollup_evaluations r
+      WHERE ${visible.sql} AND r.day >= $2::date AND r.day < $3::date
+      GROUP BY 1, 2
+     HAVING sum(r.evaluations) > 0`,
     [visible.param, from, to, today],
   );
   return rows;
