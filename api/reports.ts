@@ -8,6 +8,7 @@ import type { WorkingCalendar } from '../domain/calendar.js';
 import { dateInChina, epochDay, fromEpochDay } from '../domain/dates.js';
 import { custodyOf, workingDaysHeld } from '../domain/handoffs.js';
 import { PROVINCES } from '../domain/regions.js';
+import { COUNTED_STAGES, workingDaysPerStage, type CountedStage } from '../domain/stageDays.js';
 import { EVALUATION_LEVELS, type EvaluationLevel } from '../db/evaluations.js';
 import { evaluationsByGroup, openFigures, saveCustody, settledFigures, uncountedCustody, type OpenRow, type ReportGrouping, type SettledRow } from '../db/reports.js';
 import type { StaffClaims } from './auth.js';
@@ -39,6 +40,8 @@ export interface ReportFigures {
   open: { cases: number; atRisk: number; overdue: number };
   /** Mean working days each party held the period's closed cases (hand-off ledger custody). */
   workingDaysHeld: { cases: number; receiving: number | null; handling: number | null; applicant: number | null; post: number | null };
+  /** Mean working days the period's closed cases spent in each stage (from their recorded events), and how many cases the means are over. */
+  workingDaysPerStage: { cases: number } & Record<CountedStage, number | null>;
   /** Correction rounds (both sides together) of the period's cases. */
   correctionRounds: { '0': number; '1': number; '2': number; '3+': number };
   /** 好差评 recorded in the period, per level, and the 差评 among them whose follow-up is still open. */
@@ -81,6 +84,7 @@ function emptySettled(): Omit<SettledRow, 'key' | 'week' | 'name'> {
   return {
     cases: 0, decided: 0, approved: 0, rejected: 0, promisedMeasured: 0, promisedOnTime: 0, statutoryMeasured: 0, statutoryOnTime: 0, rounds0: 0, rounds1: 0, rounds2: 0, rounds3plus: 0,
     custodyCases: 0, receiving: null, handling: null, applicant: null, post: null, uncounted: 0,
+    stageCases: 0, stageUncounted: 0, stages: Object.fromEntries(COUNTED_STAGES.map((s) => [s, null])) as Record<CountedStage, number | null>,
   };
 }
 
@@ -95,6 +99,7 @@ function figures(s: Omit<SettledRow, 'key' | 'week' | 'name'> | undefined, o: Op
     statutory: limit(x.statutoryMeasured, x.statutoryOnTime),
     open: { cases: o?.open ?? 0, atRisk: o?.atRisk ?? 0, overdue: o?.overdue ?? 0 },
     workingDaysHeld: { cases: x.custodyCases, receiving: x.receiving, handling: x.handling, applicant: x.applicant, post: x.post },
+    workingDaysPerStage: { cases: x.stageCases, ...x.stages },
     correctionRounds: { '0': x.rounds0, '1': x.rounds1, '2': x.rounds2, '3+': x.rounds3plus },
   };
 }
@@ -133,14 +138,17 @@ function weeksOf(from: string, to: string): string[] {
 }
 
 /**
- * Counts the custody of the period's closed cases that has not been counted yet (once per case:
- * a closed case's custody is final) and keeps it, so reports read stored figures.
+ * Counts the custody and the working days per stage of the period's closed cases that have not
+ * been counted yet (once per case: a closed case's figures are final) and keeps them, so reports
+ * read stored figures. A case whose custody was kept before migration 023 gets its stage figures
+ * here (saveCustody leaves its custody as it was).
  */
 async function countCustody(deps: ReportDeps, scope: string, from: string, to: string): Promise<void> {
   const pending = await uncountedCustody(deps.pool, scope, from, to);
   const rows = pending.map((p) => {
     const reading = workingDaysHeld(custodyOf(p.events, p.closedAt), p.closedAt, deps.calendar);
-    return { caseId: p.caseId, days: reading.workingDaysBySide, calendarGap: reading.calendarGap !== null };
+    const stages = workingDaysPerStage(p.stageEvents, p.closedAt, deps.calendar);
+    return { caseId: p.caseId, days: reading.workingDaysBySide, stageDays: stages.workingDaysByStage, calendarGap: reading.calendarGap !== null || stages.calendarGap !== null };
   });
   for (let i = 0; i < rows.length; i += 5000) await saveCustody(deps.pool, rows.slice(i, i + 5000));
 }
@@ -155,8 +163,9 @@ export async function slaReport(deps: ReportDeps, staff: StaffClaims, q: { from:
     evaluationsByGroup(deps.pool, scope, q.groupBy, q.from, q.to, dateInChina(now)),
   ]);
   let settled = first;
-  // Closed cases whose custody no report has counted yet: count them, then read the period again.
-  if ((settled.find((r) => r.key === null && r.week === null)?.uncounted ?? 0) > 0) {
+  // Closed cases whose custody or stage figures no report has counted yet: count them, then read the period again.
+  const totalRow = settled.find((r) => r.key === null && r.week === null);
+  if (totalRow && totalRow.uncounted + totalRow.stageUncounted > 0) {
     await countCustody(deps, scope, q.from, q.to);
     settled = await settledFigures(deps.pool, scope, q.groupBy, q.from, q.to);
   }
@@ -231,6 +240,8 @@ export function groupsCsv(r: SlaReport): string {
     'custody_cases', 'days_receiving', 'days_handling', 'days_applicant', 'days_post',
     'rounds_0', 'rounds_1', 'rounds_2', 'rounds_3_plus',
     'evaluations', ...EVALUATION_LEVELS, 'open_follow_ups',
+    // Added after the columns above (readers go by name or position): the mean working days per stage.
+    ...COUNTED_STAGES.map((s) => `stage_days_${s}`),
   ];
   const row = (key: string, name: string, f: ReportFigures) => [
     key, name, f.cases, f.decided, f.approved, f.rejected,
@@ -240,6 +251,7 @@ export function groupsCsv(r: SlaReport): string {
     f.workingDaysHeld.cases, f.workingDaysHeld.receiving, f.workingDaysHeld.handling, f.workingDaysHeld.applicant, f.workingDaysHeld.post,
     f.correctionRounds['0'], f.correctionRounds['1'], f.correctionRounds['2'], f.correctionRounds['3+'],
     f.evaluations.total, ...EVALUATION_LEVELS.map((l) => f.evaluations.byLevel[l]), f.evaluations.openFollowUps,
+    ...COUNTED_STAGES.map((s) => f.workingDaysPerStage[s]),
   ];
   return csvLines([header, ...r.groups.map((g) => row(g.key, g.name, g)), row('total', '合计', r.total)]);
 }

@@ -5,9 +5,11 @@
 // China day of their recording; each cell per receiving region, handling region and item. A cell
 // carries both sides' province and city, so the scope is the equality db/scope.ts writes for cases.
 // Group sets give the groups, the total and the weekly trend from one pass over the period's
-// cells. The closed cases whose custody no report has counted yet are still found on `cases`, and
-// their custody is kept in case_custody_days. No personal data is read.
+// cells. The closed cases whose custody (or, kept before migration 023, whose working days per
+// stage) no report has counted yet are still found on `cases`, and their figures are kept in
+// case_custody_days. No personal data is read.
 import { CUSTODY_EVENT_TYPES, type CustodyHolder } from '../domain/handoffs.js';
+import { COUNTED_STAGES, type CountedStage } from '../domain/stageDays.js';
 import type { EvaluationLevel } from './evaluations.js';
 import type { Queryable } from './cases.js';
 import { visibleTo } from './scope.js';
@@ -54,6 +56,14 @@ export interface SettledRow {
   post: number | null;
   /** Closed cases whose custody is not counted yet (countCustody in api/reports.ts, then read again). */
   uncounted: number;
+  /**
+   * Closed cases with their working days per stage counted, and the means over them (two
+   * decimals). Fewer than custodyCases while custody rows kept before migration 023 wait for theirs.
+   */
+  stageCases: number;
+  stages: Record<CountedStage, number | null>;
+  /** Closed cases whose custody is counted but whose stage figures are not yet (kept before migration 023). */
+  stageUncounted: number;
 }
 
 /**
@@ -65,8 +75,8 @@ export interface SettledRow {
 export async function settledFigures(db: Queryable, scope: string, groupBy: ReportGrouping, from: string, to: string): Promise<SettledRow[]> {
   const visible = visibleTo(scope, 1, 'r.');
   const key = GROUP_KEY[groupBy];
-  const mean = (sum: string) => `round(sum(${sum})::numeric / nullif(sum(custody_cases), 0), 2)::float8`;
-  const { rows } = await db.query<SettledRow & { grouping_key: number; grouping_week: number }>(
+  const mean = (sum: string, count = 'custody_cases') => `round(sum(${sum})::numeric / nullif(sum(${count}), 0), 2)::float8`;
+  const { rows } = await db.query<Omit<SettledRow, 'stages'> & Record<`stage_${CountedStage}`, number | null> & { grouping_key: number; grouping_week: number }>(
     `WITH p AS (
        SELECT ${key} AS key, date_trunc('week', r.day::timestamp)::date::text AS week, r.*
          FROM sla_rollup_settled r
@@ -89,13 +99,20 @@ export async function settledFigures(db: Queryable, scope: string, groupBy: Repo
             coalesce(sum(custody_cases), 0)::int AS "custodyCases",
             ${mean('days_receiving')} AS receiving, ${mean('days_handling')} AS handling,
             ${mean('days_applicant')} AS applicant, ${mean('days_post')} AS post,
-            coalesce(sum(uncounted), 0)::int AS uncounted
+            coalesce(sum(uncounted), 0)::int AS uncounted,
+            coalesce(sum(stage_cases), 0)::int AS "stageCases",
+            coalesce(sum(stage_uncounted), 0)::int AS "stageUncounted",
+            ${COUNTED_STAGES.map((s) => `${mean(`days_${s}`, 'stage_cases')} AS stage_${s}`).join(', ')}
        FROM p
       GROUP BY GROUPING SETS ((key), (week), ())
      HAVING coalesce(sum(cases), 0) > 0 OR GROUPING(key, week) = 3`,
     [visible.param, from, to],
   );
-  return rows.map(({ grouping_key, grouping_week, ...r }) => ({ ...r, key: grouping_key ? null : r.key, week: grouping_week ? null : r.week }));
+  return rows.map(({ grouping_key, grouping_week, ...r }) => {
+    const stages = Object.fromEntries(COUNTED_STAGES.map((s) => [s, r[`stage_${s}`]])) as Record<CountedStage, number | null>;
+    const figures = Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('stage_'))) as Omit<SettledRow, 'stages'>;
+    return { ...figures, stages, key: grouping_key ? null : r.key, week: grouping_week ? null : r.week };
+  });
 }
 
 export interface OpenRow {
@@ -124,36 +141,68 @@ export async function openFigures(db: Queryable, scope: string, groupBy: ReportG
   return rows.map(({ grouping_key, ...r }) => ({ ...r, key: grouping_key ? null : r.key }));
 }
 
-/** The period's closed cases whose custody has not been counted yet: id, closing instant and the events custody reads. */
-export async function uncountedCustody(db: Queryable, scope: string, from: string, to: string): Promise<{ caseId: string; closedAt: Date; events: { type: string; at: Date; data: Record<string, unknown> }[] }[]> {
+/** A closed case whose figures a report must count: its closing, the events custody reads, and every change of stage. */
+export interface UncountedCase {
+  caseId: string;
+  closedAt: Date;
+  events: { type: string; at: Date; data: Record<string, unknown> }[];
+  /** The case's events where its stage changes (the first event included), in seq order. */
+  stageEvents: { stage: string; at: Date }[];
+}
+
+/**
+ * The period's closed cases whose custody has not been counted yet, or whose custody was kept
+ * without working days per stage (before migration 023): id, closing instant, the events custody
+ * reads and the changes of stage.
+ */
+export async function uncountedCustody(db: Queryable, scope: string, from: string, to: string): Promise<UncountedCase[]> {
   const visible = visibleTo(scope, 1, 'c.');
   const { rows: missing } = await db.query<{ case_id: string; closed_at: Date }>(
     `SELECT c.case_id, c.closed_at FROM cases c
       WHERE ${visible.sql} AND ${PERIOD('c.settled_at', 2, 3)} AND c.closed_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM case_custody_days d WHERE d.case_id = c.case_id)`,
+        AND NOT EXISTS (SELECT 1 FROM case_custody_days d WHERE d.case_id = c.case_id AND d.days_intake IS NOT NULL)`,
     [visible.param, from, to],
   );
   if (missing.length === 0) return [];
-  const { rows: events } = await db.query<{ case_id: string; type: string; at: Date; data: Record<string, unknown> }>(
-    `SELECT case_id, type, at, data FROM case_events WHERE case_id = ANY($1::uuid[]) AND type = ANY($2::text[]) ORDER BY case_id, seq`,
+  // Only the events either count reads: custody's types (with their data), and where the stage
+  // changes (the stage count reads nothing else of the others).
+  const { rows: events } = await db.query<{ case_id: string; type: string; stage: string; at: Date; data: Record<string, unknown> | null; custody: boolean; stage_change: boolean }>(
+    `SELECT case_id, type, stage, at, CASE WHEN custody THEN data END AS data, custody, stage_change
+       FROM (SELECT case_id, seq, type, stage, at, data, type = ANY($2::text[]) AS custody,
+                    stage IS DISTINCT FROM lag(stage) OVER (PARTITION BY case_id ORDER BY seq) AS stage_change
+               FROM case_events WHERE case_id = ANY($1::uuid[])) e
+      WHERE custody OR stage_change
+      ORDER BY case_id, seq`,
     [missing.map((m) => m.case_id), CUSTODY_EVENT_TYPES],
   );
-  const byCase = new Map<string, { type: string; at: Date; data: Record<string, unknown> }[]>();
+  const byCase = new Map<string, Pick<UncountedCase, 'events' | 'stageEvents'>>();
   for (const e of events) {
-    const list = byCase.get(e.case_id) ?? [];
-    list.push({ type: e.type, at: e.at, data: e.data });
-    byCase.set(e.case_id, list);
+    let c = byCase.get(e.case_id);
+    if (!c) byCase.set(e.case_id, (c = { events: [], stageEvents: [] }));
+    if (e.custody) c.events.push({ type: e.type, at: e.at, data: e.data ?? {} });
+    if (e.stage_change) c.stageEvents.push({ stage: e.stage, at: e.at });
   }
-  return missing.map((m) => ({ caseId: m.case_id, closedAt: m.closed_at, events: byCase.get(m.case_id) ?? [] }));
+  return missing.map((m) => ({ caseId: m.case_id, closedAt: m.closed_at, events: [], stageEvents: [], ...byCase.get(m.case_id) }));
 }
 
-/** Keeps closed cases' custody (computed once; a concurrent report's row wins). */
-export async function saveCustody(db: Queryable, rows: { caseId: string; days: Record<CustodyHolder, number>; calendarGap: boolean }[]): Promise<void> {
+/**
+ * Keeps closed cases' custody and working days per stage (computed once; a concurrent report's row
+ * wins). A row kept without stage figures (before migration 023, or saved without them) gets them
+ * filled in; its custody figures stay as they were.
+ */
+export async function saveCustody(db: Queryable, rows: { caseId: string; days: Record<CustodyHolder, number>; stageDays?: Record<CountedStage, number>; calendarGap: boolean }[]): Promise<void> {
   if (rows.length === 0) return;
+  const stage = (s: CountedStage) => rows.map((r) => r.stageDays?.[s] ?? null);
   await db.query(
-    `INSERT INTO case_custody_days (case_id, receiving, handling, applicant, post, calendar_gap)
-     SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::int[], $6::boolean[])
-     ON CONFLICT (case_id) DO NOTHING`,
+    `INSERT INTO case_custody_days AS d (case_id, receiving, handling, applicant, post, calendar_gap,
+            days_intake, days_precheck, days_correction, days_transfer, days_review, days_decision, days_delivery)
+     SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::int[], $6::boolean[],
+                          $7::int[], $8::int[], $9::int[], $10::int[], $11::int[], $12::int[], $13::int[])
+     ON CONFLICT (case_id) DO UPDATE SET
+       days_intake = EXCLUDED.days_intake, days_precheck = EXCLUDED.days_precheck, days_correction = EXCLUDED.days_correction,
+       days_transfer = EXCLUDED.days_transfer, days_review = EXCLUDED.days_review, days_decision = EXCLUDED.days_decision,
+       days_delivery = EXCLUDED.days_delivery, calendar_gap = d.calendar_gap OR EXCLUDED.calendar_gap
+     WHERE d.days_intake IS NULL AND EXCLUDED.days_intake IS NOT NULL`,
     [
       rows.map((r) => r.caseId),
       rows.map((r) => r.days.receiving),
@@ -161,6 +210,7 @@ export async function saveCustody(db: Queryable, rows: { caseId: string; days: R
       rows.map((r) => r.days.applicant),
       rows.map((r) => r.days.post),
       rows.map((r) => r.calendarGap),
+      ...COUNTED_STAGES.map(stage),
     ],
   );
 }

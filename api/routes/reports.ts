@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { epochDay, isCalendarDate } from '../../domain/dates.js';
 import { EVALUATION_LEVELS } from '../../db/evaluations.js';
 import { REPORT_GROUPINGS } from '../../db/reports.js';
+import { COUNTED_STAGES } from '../../domain/stageDays.js';
 import { staffOf } from '../auth.js';
 import { problems } from '../problem.js';
 import { groupsCsv, slaReport, weeklyCsv, type SlaReport } from '../reports.js';
@@ -45,6 +46,9 @@ const figuresShape = {
   workingDaysHeld: z
     .object({ cases: z.number().int(), receiving: z.number().nullable(), handling: z.number().nullable(), applicant: z.number().nullable(), post: z.number().nullable() })
     .meta({ description: 'Mean working days each party held the period’s closed cases (hand-off ledger custody)' }),
+  workingDaysPerStage: z
+    .object({ cases: z.number().int(), ...Object.fromEntries(COUNTED_STAGES.map((s) => [s, z.number().nullable()])) as Record<(typeof COUNTED_STAGES)[number], z.ZodNullable<z.ZodNumber>> })
+    .meta({ description: 'Mean working days the period’s closed cases spent in each stage (intake … delivery), from their recorded events up to the closing, and how many cases the means are over' }),
   correctionRounds: z.object({ '0': z.number().int(), '1': z.number().int(), '2': z.number().int(), '3+': z.number().int() }),
   evaluations: z.object({
     total: z.number().int(),

@@ -11,6 +11,7 @@ import { addDays, chinaDate, errorBox, loading } from '../ui.js';
 const GROUPINGS = ['item', 'pair', 'receivingRegion', 'handlingRegion'];
 const LEVELS = ['非常满意', '满意', '基本满意', '不满意', '非常不满意'];
 const PARTIES = ['receiving', 'handling', 'applicant', 'post'];
+const STAGES = ['intake', 'precheck', 'correction', 'transfer', 'review', 'decision', 'delivery'];
 
 let echartsLoading = null;
 
@@ -91,6 +92,7 @@ export function render(ctx) {
       groups: h('div', { class: 'chart', 'data-testid': 'chart-groups' }),
       rounds: h('div', { class: 'chart', 'data-testid': 'chart-rounds' }),
       held: h('div', { class: 'chart', 'data-testid': 'chart-held' }),
+      stages: h('div', { class: 'chart', 'data-testid': 'chart-stages' }),
       ratings: h('div', { class: 'chart', 'data-testid': 'chart-ratings' }),
     };
     const total = report.total;
@@ -114,6 +116,7 @@ export function render(ctx) {
         chartCard(t('dashboard.chartGroups', { by: label('groupBy', report.groupBy) }), chartBoxes.groups),
         chartCard(t('dashboard.chartRounds'), chartBoxes.rounds),
         chartCard(t('dashboard.chartHeld'), chartBoxes.held),
+        chartCard(t('dashboard.chartStages'), chartBoxes.stages),
         chartCard(t('dashboard.chartRatings'), chartBoxes.ratings),
       ),
       h(
@@ -177,6 +180,20 @@ export function render(ctx) {
       xAxis: { type: 'category', data: report.groups.map((g) => g.name), axisLabel: { interval: 0, rotate: report.groups.length > 4 ? 30 : 0 } },
       yAxis: { type: 'value' },
       series: PARTIES.map((p) => ({ name: label('party', p), type: 'bar', stack: 'held', data: report.groups.map((g) => g.workingDaysHeld[p]) })),
+    });
+    // Per stage: the total's means, and each group's as a series the legend switches on (off at
+    // first, so many groups do not crowd the chart). A name shared by two groups carries its key.
+    const names = report.groups.map((g) => g.name);
+    const seriesName = (g) => (names.filter((n) => n === g.name).length > 1 ? `${g.name} (${g.key})` : g.name);
+    const stageSeries = [
+      { name: t('dashboard.total'), group: report.total },
+      ...report.groups.map((g) => ({ name: seriesName(g), group: g })),
+    ];
+    make(boxes.stages, {
+      legend: { top: 0, type: 'scroll', selected: Object.fromEntries(stageSeries.map((s, i) => [s.name, i === 0])) },
+      xAxis: { type: 'category', data: STAGES.map((s) => label('stage', s)), axisLabel: { interval: 0 } },
+      yAxis: { type: 'value' },
+      series: stageSeries.map((s) => ({ name: s.name, type: 'bar', barMaxWidth: 32, data: STAGES.map((st) => s.group.workingDaysPerStage?.[st] ?? null) })),
     });
     const ratings = report.total.evaluations;
     make(boxes.ratings, {

@@ -15,6 +15,11 @@
 // | c9 | A | 450100 → 530100 | approved 11-05 | green / green | 0 | closed (outside 520000) |
 // Custody (working days on the 2026 calendar): c1 receiving 10-28 → 10-29 = 1, handling 10-29 →
 // 11-03 = 3; c3 receiving 11-09 → 11-10 = 1, handling 11-10 → 11-12 = 2; c4 receiving 11-02 → 11-04 = 2.
+// Stages (from each event's stage to the next event's other stage, China dates; 10-31/11-01 and
+// 11-07/11-08 are weekends): c1 intake and precheck 10-28 (0), transfer 10-28 → 10-29 = 1, review
+// 10-29 → 11-02 (the decision at 11-02 00:00) = 2, decision 11-02 → 11-03 = 1, delivery 0 (closed at
+// the issue); c3 transfer 11-09 → 11-10 = 1, review 11-10 → 11-12 = 2; c4 precheck 11-02 → 11-03 =
+// 1, correction 11-03 → 11-04 (withdrawn) = 1. Each case's stages add up to its custody.
 // Evaluations: c1 满意 (11-06), c3 不满意 with its follow-up open (11-13), c4 非常满意 (11-20, after the period).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +43,8 @@ interface CaseSetup {
   closedAt?: string;
   sla?: { promised: string; statutory: string; state: string };
   rounds?: { receiving: number; handling: number };
-  events?: [type: string, at: string][];
+  /** Recorded events: type, instant and the stage the case was in. */
+  events?: [type: string, at: string, stage: string][];
 }
 
 async function seed(name: string, c: CaseSetup) {
@@ -57,8 +63,8 @@ async function seed(name: string, c: CaseSetup) {
       JSON.stringify(c.rounds ?? { receiving: 0, handling: 0 }),
     ],
   );
-  for (const [i, [type, at]] of (c.events ?? []).entries()) {
-    await h.pool.query(`INSERT INTO case_events (case_id, seq, type, stage, status, actor, at, data) VALUES ($1, $2, $3, 'review', 'active', 'system', $4, '{}')`, [caseId, i + 1, type, at]);
+  for (const [i, [type, at, stage]] of (c.events ?? []).entries()) {
+    await h.pool.query(`INSERT INTO case_events (case_id, seq, type, stage, status, actor, at, data) VALUES ($1, $2, $3, $4, 'active', 'system', $5, '{}')`, [caseId, i + 1, type, stage, at]);
   }
   ids[name] = caseId;
 }
@@ -76,7 +82,11 @@ beforeAll(async () => {
     item: itemA, receiving: '520100', handling: '530100', submittedAt: '2026-10-28T01:00:00Z', status: 'completed', stage: 'closed',
     decision: { outcome: 'approved', at: '2026-11-01T16:00:00.000Z' }, closedAt: '2026-11-03T01:00:00Z', sla: { promised: 'green', statutory: 'green', state: 'green' },
     rounds: { receiving: 1, handling: 0 },
-    events: [['case.submitted', '2026-10-28T01:00:00Z'], ['review.started', '2026-10-29T01:00:00Z'], ['decision.approved', '2026-11-01T16:00:00Z'], ['delivery.issued', '2026-11-03T01:00:00Z']],
+    events: [
+      ['case.submitted', '2026-10-28T01:00:00Z', 'intake'], ['precheck.passed', '2026-10-28T02:00:00Z', 'precheck'], ['material.transferred', '2026-10-28T03:00:00Z', 'transfer'],
+      ['review.started', '2026-10-29T01:00:00Z', 'review'], ['decision.approved', '2026-11-01T16:00:00Z', 'decision'], ['delivery.issued', '2026-11-03T01:00:00Z', 'delivery'],
+      ['case.completed', '2026-11-03T01:00:00Z', 'closed'],
+    ],
   });
   await seed('c2', {
     item: itemA, receiving: '520100', handling: '530100', submittedAt: '2026-11-02T01:00:00Z', status: 'active', stage: 'delivery',
@@ -85,12 +95,19 @@ beforeAll(async () => {
   await seed('c3', {
     item: itemB, receiving: '530100', handling: '520100', submittedAt: '2026-11-09T01:00:00Z', status: 'rejected', stage: 'closed',
     decision: { outcome: 'rejected', at: '2026-11-12T08:00:00.000Z' }, closedAt: '2026-11-12T08:00:00Z', sla: { promised: 'red', statutory: 'red', state: 'red' },
-    events: [['case.submitted', '2026-11-09T01:00:00Z'], ['review.started', '2026-11-10T01:00:00Z'], ['decision.rejected', '2026-11-12T08:00:00Z']],
+    events: [
+      ['case.submitted', '2026-11-09T01:00:00Z', 'intake'], ['precheck.passed', '2026-11-09T02:00:00Z', 'precheck'], ['material.transferred', '2026-11-09T03:00:00Z', 'transfer'],
+      ['review.started', '2026-11-10T01:00:00Z', 'review'], ['decision.rejected', '2026-11-12T08:00:00Z', 'decision'], ['case.closed', '2026-11-12T08:00:00Z', 'closed'],
+    ],
   });
   await seed('c4', {
     item: itemB, receiving: '520100', handling: '530100', submittedAt: '2026-11-02T01:00:00Z', status: 'withdrawn', stage: 'closed',
     closedAt: '2026-11-04T01:00:00Z', rounds: { receiving: 2, handling: 1 },
-    events: [['case.submitted', '2026-11-02T01:00:00Z'], ['case.withdrawn', '2026-11-04T01:00:00Z']],
+    events: [
+      ['case.submitted', '2026-11-02T01:00:00Z', 'intake'], ['precheck.passed', '2026-11-02T02:00:00Z', 'precheck'],
+      // A reading of the clock while the receiving window waits for a supplement: the case is in correction.
+      ['sla.changed', '2026-11-03T01:00:00Z', 'correction'], ['case.withdrawn', '2026-11-04T01:00:00Z', 'closed'],
+    ],
   });
   await seed('c5', { item: itemA, receiving: '520100', handling: '530100', submittedAt: '2026-11-03T01:00:00Z', status: 'active', stage: 'review', sla: { promised: 'red', statutory: 'yellow', state: 'red' } });
   await seed('c6', { item: itemB, receiving: '530100', handling: '520100', submittedAt: '2026-11-03T01:00:00Z', status: 'active', stage: 'review', sla: { promised: 'yellow', statutory: 'green', state: 'yellow' } });
@@ -139,6 +156,7 @@ describe('GET /v1/reports/sla', () => {
       statutory: { measured: 2, onTime: 2, late: 0, rate: 1 },
       open: { cases: 2, atRisk: 0, overdue: 1 },
       workingDaysHeld: { cases: 1, receiving: 1, handling: 3, applicant: 0, post: 0 },
+      workingDaysPerStage: { cases: 1, intake: 0, precheck: 0, correction: 0, transfer: 1, review: 2, decision: 1, delivery: 0 },
       correctionRounds: { '0': 0, '1': 1, '2': 1, '3+': 0 },
       evaluations: { total: 1, byLevel: levels({ 满意: 1 }), openFollowUps: 0 },
     });
@@ -149,6 +167,7 @@ describe('GET /v1/reports/sla', () => {
       statutory: { measured: 1, onTime: 0, late: 1, rate: 0 },
       open: { cases: 1, atRisk: 1, overdue: 0 },
       workingDaysHeld: { cases: 2, receiving: 1.5, handling: 1, applicant: 0, post: 0 },
+      workingDaysPerStage: { cases: 2, intake: 0, precheck: 0.5, correction: 0.5, transfer: 0.5, review: 1, decision: 0, delivery: 0 },
       correctionRounds: { '0': 1, '1': 0, '2': 0, '3+': 1 },
       evaluations: { total: 1, byLevel: levels({ 不满意: 1 }), openFollowUps: 1 },
     });
@@ -158,6 +177,7 @@ describe('GET /v1/reports/sla', () => {
       statutory: { measured: 3, onTime: 2, late: 1, rate: 0.6667 },
       open: { cases: 3, atRisk: 1, overdue: 1 },
       workingDaysHeld: { cases: 3, receiving: 1.33, handling: 1.67, applicant: 0, post: 0 },
+      workingDaysPerStage: { cases: 3, intake: 0, precheck: 0.33, correction: 0.33, transfer: 0.67, review: 1.33, decision: 0.33, delivery: 0 },
       correctionRounds: { '0': 1, '1': 1, '2': 1, '3+': 1 },
       evaluations: { total: 2, byLevel: levels({ 满意: 1, 不满意: 1 }), openFollowUps: 1 },
       followUps: { open: 1, overdue: 1, escalated: 0, resolved: 0, unresolved: 0 },
@@ -171,11 +191,39 @@ describe('GET /v1/reports/sla', () => {
       { week: '2026-W45', from: '2026-11-02', cases: 2, decided: 1, promised: { measured: 1, onTime: 1, late: 0, rate: 1 }, statutory: { measured: 1, onTime: 1, late: 0, rate: 1 } },
       { week: '2026-W46', from: '2026-11-09', cases: 2, decided: 2, promised: { measured: 2, onTime: 0, late: 2, rate: 0 }, statutory: { measured: 2, onTime: 1, late: 1, rate: 0.5 } },
     ]);
-    // Custody of the closed cases was counted once and kept.
+    // Custody of the closed cases was counted once and kept, with the working days per stage.
     const kept = await h.pool.query(`SELECT case_id FROM case_custody_days WHERE case_id = ANY($1::uuid[]) ORDER BY case_id`, [[ids.c1, ids.c3, ids.c4, ids.c2]]);
     expect(kept.rows.map((r: { case_id: string }) => r.case_id).sort()).toEqual([ids.c1, ids.c3, ids.c4].sort());
+    const stagesKept = await h.pool.query(
+      `SELECT receiving, handling, days_intake, days_precheck, days_correction, days_transfer, days_review, days_decision, days_delivery FROM case_custody_days WHERE case_id = $1`,
+      [ids.c4],
+    );
+    expect(stagesKept.rows).toEqual([{ receiving: 2, handling: 0, days_intake: 0, days_precheck: 1, days_correction: 1, days_transfer: 0, days_review: 0, days_decision: 0, days_delivery: 0 }]);
     const again = await report('manager', '520000', `${PERIOD}&groupBy=item`);
     expect(again.json<Report>().total).toEqual(body.total);
+  });
+
+  it('When custody was kept before the stage figures existed (migration 023), then the next report counts the stages from the events and leaves the custody as kept', async () => {
+    const before = (await report('manager', '520000', `${PERIOD}&groupBy=item`)).json<Report>();
+    const stages = 'days_intake, days_precheck, days_correction, days_transfer, days_review, days_decision, days_delivery';
+    // As an older version left them: custody without stages; c3's custody as some earlier count had it (handling 7, not 2).
+    await h.pool.query(`UPDATE case_custody_days SET (${stages}) = (NULL, NULL, NULL, NULL, NULL, NULL, NULL) WHERE case_id = ANY($1::uuid[])`, [[ids.c3, ids.c4]]);
+    await h.pool.query(`UPDATE case_custody_days SET handling = 7 WHERE case_id = $1`, [ids.c3]);
+    const cells = await h.pool.query(`SELECT sum(stage_cases)::int AS counted, sum(stage_uncounted)::int AS waiting FROM sla_rollup_settled WHERE item_code = $1`, [itemB.code]);
+    expect(cells.rows).toEqual([{ counted: 0, waiting: 2 }]);
+
+    const after = (await report('manager', '520000', `${PERIOD}&groupBy=item`)).json<Report>();
+    const b = after.groups.find((g) => g.key === itemB.code)!;
+    expect(b.workingDaysPerStage).toEqual(before.groups.find((g) => g.key === itemB.code)!.workingDaysPerStage);
+    expect(b.workingDaysHeld).toEqual({ cases: 2, receiving: 1.5, handling: 3.5, applicant: 0, post: 0 });
+    expect(after.total.workingDaysPerStage).toEqual(before.total.workingDaysPerStage);
+    const refilled = await h.pool.query(`SELECT handling, days_review FROM case_custody_days WHERE case_id = $1`, [ids.c3]);
+    expect(refilled.rows).toEqual([{ handling: 7, days_review: 2 }]);
+    const counted = await h.pool.query(`SELECT sum(stage_cases)::int AS counted, sum(stage_uncounted)::int AS waiting FROM sla_rollup_settled WHERE item_code = $1`, [itemB.code]);
+    expect(counted.rows).toEqual([{ counted: 2, waiting: 0 }]);
+
+    await h.pool.query(`UPDATE case_custody_days SET handling = 2 WHERE case_id = $1`, [ids.c3]);
+    expect((await report('manager', '520000', `${PERIOD}&groupBy=item`)).json<Report>().total).toEqual(before.total);
   });
 
   it('When grouped by province pair or by handling region, then each case lands in the group of its sides', async () => {
@@ -205,6 +253,8 @@ describe('GET /v1/reports/sla', () => {
     const liupanshui = (await report('manager', '520200', PERIOD)).json<Report>();
     expect(liupanshui.groups).toEqual([]);
     expect(liupanshui.total).toMatchObject({ cases: 0, decided: 0, promised: { measured: 0, rate: null }, open: { cases: 0 } });
+    // A mean over no case is null.
+    expect(liupanshui.total.workingDaysPerStage).toEqual({ cases: 0, intake: null, precheck: null, correction: null, transfer: null, review: null, decision: null, delivery: null });
     const guangxi = (await report('supervisor', '450000', PERIOD)).json<Report>();
     expect(guangxi.total).toMatchObject({ cases: 1, decided: 1, promised: { measured: 1, onTime: 1, rate: 1 } });
     // 云南 covers the handling side of c1, c2, c4 and c9 and the receiving side of c3.
@@ -253,6 +303,11 @@ describe('GET /v1/reports/sla', () => {
     expect(rows.map((r) => r.group)).toEqual([itemA.code, itemB.code, 'total']);
     expect(rows[0]).toMatchObject({ name: '测试事项', cases: '2', decided: '2', promised_rate: '0.5', open: '2', overdue: '1', days_handling: '3', rounds_2: '1', 满意: '1' });
     expect(rows[2]).toMatchObject({ name: '合计', cases: String(json.total.cases), promised_rate: '0.3333', statutory_rate: '0.6667', days_receiving: '1.33', open_follow_ups: '1' });
+    // The mean working days per stage come last, after every column that was there before them.
+    expect(header.slice(-8)).toEqual(['open_follow_ups', 'stage_days_intake', 'stage_days_precheck', 'stage_days_correction', 'stage_days_transfer', 'stage_days_review', 'stage_days_decision', 'stage_days_delivery']);
+    expect(rows[0]).toMatchObject({ stage_days_intake: '0', stage_days_transfer: '1', stage_days_review: '2', stage_days_decision: '1' });
+    expect(rows[1]).toMatchObject({ stage_days_precheck: '0.5', stage_days_correction: '0.5', stage_days_review: '1' });
+    expect(rows[2]).toMatchObject({ stage_days_precheck: '0.33', stage_days_transfer: '0.67', stage_days_review: '1.33', stage_days_delivery: '0' });
     const byAccept = await report('manager', '520000', `${PERIOD}&groupBy=item`, { accept: 'text/csv' });
     expect(byAccept.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(byAccept.body).toBe(res.body);

@@ -282,7 +282,7 @@ describe('the managers’ dashboard', () => {
     await page.getByTestId('group-by').selectOption('pair');
     await page.getByTestId('apply').click();
     await page.waitForURL((u) => u.searchParams.get('from') === from && u.searchParams.get('groupBy') === 'pair');
-    for (const chart of ['weekly', 'groups', 'rounds', 'held', 'ratings']) await page.locator(`[data-testid="chart-${chart}"][data-ready="true"] canvas`).first().waitFor();
+    for (const chart of ['weekly', 'groups', 'rounds', 'held', 'stages', 'ratings']) await page.locator(`[data-testid="chart-${chart}"][data-ready="true"] canvas`).first().waitFor();
 
     // The figures are the API's for the same period (the end date is included: to is the day after).
     const to = chinaDate(1);

@@ -1,4 +1,5 @@
-// The SLA report's roll-up (db/migrations/021_sla_rollup.sql): cells the triggers keep in the
+// The SLA report's roll-up (db/migrations/021_sla_rollup.sql, with the working days per stage of
+// 023_stage_days.sql): cells the triggers keep in the
 // transaction of each write. Cases are written through the projection (applyCaseEventChanges, each
 // write in its own transaction as the projection activity does it), custody through saveCustody,
 // evaluations and follow-ups as their routes write them; after every step the roll-up must equal
@@ -16,11 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, DEFAULT_MIGRATIONS_DIR } from '../../db/migrate.js';
 import { applyCaseEventChanges } from '../../db/projection.js';
 import { saveCustody } from '../../db/reports.js';
+import { slaReport } from '../../api/reports.js';
 import { withTransaction } from '../../db/transaction.js';
 import type { CaseEvent } from '../../domain/case.js';
 import type { CaseEventType } from '../../domain/caseEvents.js';
 import type { CaseRowChanges } from '../../domain/projection.js';
 import type { SlaState } from '../../domain/clock.js';
+import { testCalendar } from '../../harness/calendar.js';
 import { createDatabase } from '../../harness/database.js';
 import { createApiHarness, insertProjectedCase, testItem, type ApiHarness } from '../api/helpers.js';
 
@@ -52,7 +55,8 @@ function sla(promised: SlaState, statutory: SlaState, settled = false): CaseRowC
 }
 
 const SETTLED = `day, receiving_region, handling_region, item_code, item_name, cases, decided, approved, rejected, promised_measured, promised_on_time,
-  statutory_measured, statutory_on_time, rounds_0, rounds_1, rounds_2, rounds_3_plus, custody_cases, days_receiving, days_handling, days_applicant, days_post, uncounted`;
+  statutory_measured, statutory_on_time, rounds_0, rounds_1, rounds_2, rounds_3_plus, custody_cases, days_receiving, days_handling, days_applicant, days_post, uncounted,
+  stage_cases, days_intake, days_precheck, days_correction, days_transfer, days_review, days_decision, days_delivery, stage_uncounted`;
 const sums = (columns: string, keys: number) =>
   columns.split(',').map((c, i) => (i < keys ? `(x).${c.trim()}` : `sum((x).${c.trim()}) AS ${c.trim()}`)).join(', ');
 
@@ -90,6 +94,7 @@ interface Figures {
   statutory: Limit;
   open: { cases: number; atRisk: number; overdue: number };
   workingDaysHeld: { cases: number; receiving: number | null; handling: number | null };
+  workingDaysPerStage: { cases: number } & Record<string, number | null>;
   evaluations: { total: number; openFollowUps: number };
 }
 interface Report {
@@ -135,6 +140,8 @@ describe('the SLA roll-up', () => {
       statutory: { measured: 1, onTime: 1, late: 0, rate: 1 },
       open: { cases: 0, atRisk: 0, overdue: 0 },
       workingDaysHeld: { cases: 1 },
+      // Monday 03-02 intake → 03-03 review (1) → 03-05 decision (2: 03-04, 03-05) → closed 03-06 (1).
+      workingDaysPerStage: { cases: 1, intake: 1, precheck: 0, correction: 0, transfer: 0, review: 2, decision: 1, delivery: 0 },
     });
     expect(first.weekly.map((w) => [w.week, w.cases])).toEqual([['2026-W10', 1], ['2026-W11', 0]]);
     // The first report counted the closed case's custody and kept it (a cell change); the second reads the same.
@@ -209,10 +216,14 @@ describe('the SLA roll-up', () => {
     await h.pool.query(`INSERT INTO case_evaluations (case_id, level, channel, concerns, recorded_by, recorded_at) VALUES ($1, '非常不满意', 'window', 'handling', 'applicant', '2026-03-13T02:00:00Z')`, [caseId]);
     await h.pool.query(`INSERT INTO evaluation_follow_ups (case_id, side, region, opened_at, due_date) VALUES ($1, 'handling', '220200', '2026-03-13T02:00:00Z', '2026-03-20')`, [caseId]);
     expect(await drift()).toEqual([]);
+    // Custody saved by hand without stages: the report counts the stages from the events (review
+    // 03-09 → 03-10, transfer while rerouted 03-10 → 03-11, decision 03-11 → closed 03-12) and keeps the custody as saved.
     const figures = {
       cases: 1, decided: 1, open: { cases: 0 }, workingDaysHeld: { cases: 1, receiving: 2, handling: 5 }, correctionRounds: { '2': 1 }, evaluations: { total: 1, openFollowUps: 1 },
+      workingDaysPerStage: { cases: 1, intake: 0, review: 1, transfer: 1, decision: 1, delivery: 0 },
     };
     expect(await byRegion('220000')).toMatchObject([{ key: '220200', ...figures }]);
+    expect(await drift()).toEqual([]);
 
     // The row moved back by hand (a correction in the database): settled figures, custody and evaluation follow it.
     await h.pool.query(`UPDATE cases SET handling_region = '150200' WHERE case_id = $1`, [caseId]);
@@ -229,7 +240,7 @@ describe('the SLA roll-up', () => {
     expect((await report('640300', MARCH)).total.followUps).toMatchObject({ open: 0, resolved: 1 });
     await h.pool.query(`DELETE FROM cases WHERE case_id = $1`, [caseId]);
     expect(await drift()).toEqual([]);
-    expect((await report('640300', MARCH)).total).toMatchObject({ cases: 0, evaluations: { total: 0 }, workingDaysHeld: { cases: 0 } });
+    expect((await report('640300', MARCH)).total).toMatchObject({ cases: 0, evaluations: { total: 0 }, workingDaysHeld: { cases: 0 }, workingDaysPerStage: { cases: 0, review: null } });
   });
 
   it('When many cases of the same cells are projected, and their custody saved, at the same time, then no count is lost', async () => {
@@ -252,6 +263,17 @@ describe('the SLA roll-up', () => {
     expect(await drift()).toEqual([]);
     const { rows } = await h.pool.query(`SELECT cases, custody_cases, days_handling FROM sla_rollup_settled WHERE item_code = $1 AND receiving_region = '640100' AND handling_region = '220100'`, [item.code]);
     expect(rows).toEqual([{ cases: 12, custody_cases: 12, days_handling: '24' }]);
+    // Saved without stages: 12 wait for them. Then their stages, all at once (as concurrent reports would), and again: each counted once.
+    const stageCells = () =>
+      h.pool.query(`SELECT stage_cases, stage_uncounted, days_review::int, days_handling::int FROM sla_rollup_settled WHERE item_code = $1 AND receiving_region = '640100' AND handling_region = '220100'`, [item.code]);
+    expect((await stageCells()).rows).toEqual([{ stage_cases: 0, stage_uncounted: 12, days_review: 0, days_handling: 24 }]);
+    const stageDays = { intake: 1, precheck: 0, correction: 0, transfer: 0, review: 1, decision: 1, delivery: 0 };
+    await Promise.all(
+      [...ids.filter((_, i) => i % 2 === 1), ...ids.filter((_, i) => i % 2 === 1)].map((caseId) =>
+        saveCustody(h.pool, [{ caseId, days: { receiving: 9, handling: 9, applicant: 0, post: 0 }, stageDays, calendarGap: false }])),
+    );
+    expect(await drift()).toEqual([]);
+    expect((await stageCells()).rows).toEqual([{ stage_cases: 12, stage_uncounted: 0, days_review: 12, days_handling: 24 }]);
     const open = await h.pool.query(`SELECT open, overdue FROM sla_rollup_open WHERE item_code = $1 AND receiving_region = '640100' AND handling_region = '220100'`, [item.code]);
     expect(open.rows).toEqual([{ open: 12, overdue: 6 }]);
   });
@@ -296,6 +318,59 @@ describe('migration 021', () => {
       expect(evaluations.rows).toEqual([{ day: '2026-03-07', level: '不满意', open_due: '2026-03-13', evaluations: 1, open_follow_ups: 1 }]);
     } finally {
       await client.end().catch(() => undefined);
+      fs.rmSync(before, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+});
+
+describe('migration 023', () => {
+  it('When it is applied to a database whose closed cases have custody kept, then their cells wait for the stages, and the next report counts them from the events and keeps the custody', async () => {
+    const db = await createDatabase('tongban_stages');
+    const before = fs.mkdtempSync(path.join(os.tmpdir(), 'tongban-migrations-'));
+    const client = new pg.Client({ connectionString: db.url });
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    try {
+      for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql') && f < '023')) {
+        fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(before, f));
+      }
+      await migrate(db.url, { migrationsDir: before });
+      await client.connect();
+      // A case decided 03-05 (China) and closed 03-06, its custody kept by an older version (1 and 3 days).
+      const id = '00000000-0000-4000-8000-000000000023';
+      await client.query(
+        `INSERT INTO cases (case_id, item_code, item_version, item_name, receiving_region, handling_region, channel, stage, status, applicant_name_masked, applicant_name_sealed,
+           id_number_hash, id_number_masked, id_number_sealed, phone_masked, phone_sealed, delivery_method, delivery, promised_days, statutory_days, submitted_by, submitted_at, updated_at,
+           decision, closed_at, sla, sla_state, correction_rounds)
+         VALUES ($1::uuid, 'item-x', 1, '事项', '640100', '150100', 'window', 'closed', 'completed', '李*', 's', md5($1::text), 'm', 's', 'm', 's', 'window', '{}', 5, 20, 'seed', '2026-03-02T01:00:00Z', now(),
+                 '{"outcome":"approved","reasons":[],"at":"2026-03-04T16:30:00.000Z"}', '2026-03-06T01:00:00Z', '{"state":"green","promised":{"state":"green"},"statutory":{"state":"green"}}', 'green', '{}')`,
+        [id],
+      );
+      await client.query(
+        `INSERT INTO case_events (case_id, seq, type, stage, status, actor, at) VALUES
+           ($1, 1, 'case.submitted', 'intake', 'active', 'seed', '2026-03-02T01:00:00Z'),
+           ($1, 2, 'review.started', 'review', 'active', 'seed', '2026-03-02T03:00:00Z'),
+           ($1, 3, 'sla.changed', 'review', 'active', 'seed', '2026-03-03T03:00:00Z'),
+           ($1, 4, 'decision.approved', 'decision', 'active', 'seed', '2026-03-04T16:30:00Z'),
+           ($1, 5, 'case.completed', 'closed', 'completed', 'seed', '2026-03-06T01:00:00Z')`,
+        [id],
+      );
+      await client.query(`INSERT INTO case_custody_days (case_id, receiving, handling, applicant, post) VALUES ($1, 1, 3, 0, 0)`, [id]);
+
+      expect(await migrate(db.url)).toContain('023_stage_days.sql');
+      expect(await drift(client)).toEqual([]);
+      const cells = `SELECT day::text, custody_cases, days_handling::int, uncounted, stage_cases, days_review::int, days_decision::int, stage_uncounted FROM sla_rollup_settled`;
+      expect((await client.query(cells)).rows).toEqual([{ day: '2026-03-05', custody_cases: 1, days_handling: 3, uncounted: 0, stage_cases: 0, days_review: 0, days_decision: 0, stage_uncounted: 1 }]);
+
+      const report = await slaReport({ pool, calendar: testCalendar() }, { sub: 'manager', role: 'manager', region: '640000' }, { from: '2026-03-02', to: '2026-03-16', groupBy: 'item' });
+      // Monday 03-02 intake (0) → review 03-02 → decision 03-05 (03-03, 03-04, 03-05: 3) → closed 03-06 (1); the custody as kept.
+      expect(report.total.workingDaysPerStage).toEqual({ cases: 1, intake: 0, precheck: 0, correction: 0, transfer: 0, review: 3, decision: 1, delivery: 0 });
+      expect(report.total.workingDaysHeld).toEqual({ cases: 1, receiving: 1, handling: 3, applicant: 0, post: 0 });
+      expect(await drift(client)).toEqual([]);
+      expect((await client.query(cells)).rows).toEqual([{ day: '2026-03-05', custody_cases: 1, days_handling: 3, uncounted: 0, stage_cases: 1, days_review: 3, days_decision: 1, stage_uncounted: 0 }]);
+    } finally {
+      await client.end().catch(() => undefined);
+      await pool.end().catch(() => undefined);
       fs.rmSync(before, { recursive: true, force: true });
       await db.drop();
     }
