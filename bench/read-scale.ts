@@ -21,6 +21,10 @@ import { visibleTo } from '../db/scope.js';
 import { createDatabase } from '../harness/database.js';
 import { slaReport } from '../api/reports.js';
 import type { StaffClaims } from '../api/auth.js';
+import { stuckThresholds } from '../api/stuckCases.js';
+import { loadConfig } from '../config/index.js';
+import { findStuckCandidates } from '../db/stuckCases.js';
+import { stuckReasons } from '../domain/stuck.js';
 
 const CASES = Number(process.argv[2] ?? 1_000_000);
 const RUNS = Number(process.argv[3] ?? 200);
@@ -194,8 +198,12 @@ async function main() {
       process.stdout.write('\n');
       // What the report keeps for closed cases (case_custody_days), and 好差评 on three in ten of them.
       console.log('filling custody and evaluations …');
-      await client.query(`INSERT INTO case_custody_days (case_id, receiving, handling, applicant, post)
-                          SELECT case_id, (random() * 4)::int, (random() * 12)::int, (random() * 3)::int, 0 FROM cases WHERE closed_at IS NOT NULL`);
+      // With the working days per stage (migration 023), as a report counting them has stored them.
+      await client.query(`INSERT INTO case_custody_days (case_id, receiving, handling, applicant, post,
+                                                         days_intake, days_precheck, days_correction, days_transfer, days_review, days_decision, days_delivery)
+                          SELECT case_id, (random() * 4)::int, (random() * 12)::int, (random() * 3)::int, 0,
+                                 0, (random() * 2)::int, (random() * 3)::int, (random() * 2)::int, (random() * 10)::int, 0, (random() * 3)::int
+                            FROM cases WHERE closed_at IS NOT NULL`);
       await client.query(`INSERT INTO case_evaluations (case_id, level, channel, concerns, recorded_by, recorded_at)
                           SELECT case_id, (ARRAY['非常满意', '非常满意', '满意', '满意', '满意', '基本满意', '不满意', '非常不满意'])[1 + floor(random() * 8)::int],
                                  'window', 'receiving', 'applicant', closed_at + interval '1 day'
@@ -282,6 +290,19 @@ async function main() {
     await time('search item-03 + review + red, province clerk 440000, before', RUNS, listBefore('440000', search));
     await time(`search item-03 + review + red, small-city clerk ${SMALL_CITY}`, RUNS, list(SMALL_CITY, search));
     await time('search item-03 + review + red, city clerk 440300', RUNS, list('440300', search));
+    // The stuck list as GET /v1/cases?stuck=true reads it (api/stuckCases.ts listStuckCases): the
+    // candidates' query and the reasons judged from them. Not timed: Temporal's describe of the idle
+    // candidates (workflow_failing), which this benchmark runs without (at most 500, eight at a time).
+    const thresholds = stuckThresholds(loadConfig({ NODE_ENV: 'development' }), calendar, now);
+    const stuck = (scope: string) => async () => {
+      const rows = await findStuckCandidates(pool, { scope, ...thresholds, limit: 500 });
+      return rows.map(({ candidate }) => stuckReasons({ ...candidate, workflowProblem: null }, thresholds));
+    };
+    const stuckCount = async (scope: string) => (await stuck(scope)()).filter((r) => r.length > 0).length;
+    console.log(`stuck cases listed (at most 500): 440000 ${await stuckCount('440000')}, ${SMALL_CITY} ${await stuckCount(SMALL_CITY)}, 440106 ${await stuckCount('440106')}`);
+    await time('stuck list, province clerk 440000 (up to 500, longest waiting first)', RUNS, stuck('440000'));
+    await time(`stuck list, small-city clerk ${SMALL_CITY}`, RUNS, stuck(SMALL_CITY));
+    await time('stuck list, county clerk 440106', RUNS, stuck('440106'));
     const reportRuns = Math.max(20, Math.floor(RUNS / 2));
     const longRuns = Math.max(10, Math.floor(RUNS / 10));
     await time('SLA report, province manager 440000, last 30 days, by item', reportRuns, report('440000', 30, 'item'));
