@@ -76,6 +76,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config.LOG_LEVEL, 'tongban-api'),
     genReqId: () => randomUUID(),
+    // A URL that does not decode, or a path parameter over the router's length limit, is answered
+    // by the router before any route: without this it would be fastify's own JSON, not a problem.
+    frameworkErrors: errorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

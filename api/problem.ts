@@ -25,6 +25,7 @@ const DEFAULTS: Record<number, { slug: string; title: string }> = {
   406: { slug: 'not-acceptable', title: 'Not acceptable' },
   409: { slug: 'conflict', title: 'Conflict' },
   413: { slug: 'payload-too-large', title: 'Payload too large' },
+  414: { slug: 'uri-too-long', title: 'URI too long' },
   415: { slug: 'unsupported-media-type', title: 'Unsupported media type' },
   422: { slug: 'unprocessable-content', title: 'Unprocessable content' },
   429: { slug: 'too-many-requests', title: 'Too many requests' },
@@ -111,6 +112,13 @@ function validationErrors(context: string | undefined, validation: ZodFastifySch
   });
 }
 
+/** Which part of the request fastify's own 400 is about, as a FieldError path. */
+function partOfRequest(code: string | undefined): string {
+  if (code === 'FST_ERR_BAD_URL') return 'url';
+  if (code?.startsWith('FST_ERR_CTP_')) return 'body';
+  return 'request';
+}
+
 function toAppError(error: FastifyError | Error): AppError {
   if (error instanceof AppError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
@@ -123,7 +131,9 @@ function toAppError(error: FastifyError | Error): AppError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = (error as FastifyError).code;
     if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return problem(415, 'the request must be multipart/form-data');
-    return problem(status, error.message);
+    // A 400 names what was wrong like a validation error does: the body that does not parse, the
+    // URL that does not decode.
+    return problem(status, error.message, status === 400 ? { errors: [{ path: partOfRequest(code), message: error.message }] } : {});
   }
   if (isDatabaseUnavailable(error)) {
     return problem(503, 'the database is unavailable; retry later', { headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } });

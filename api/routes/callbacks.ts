@@ -37,7 +37,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<CallbackRouteOptions> = async
     try {
       done(null, JSON.parse(raw));
     } catch {
-      done(problem(400, 'the body is not valid JSON'), undefined);
+      done(problem(400, 'the body is not valid JSON', { errors: [{ path: 'body', message: 'is not valid JSON' }] }), undefined);
     }
   });
 
