@@ -203,8 +203,7 @@ async function checkFourEyes(deps: ActionDeps, staff: StaffClaims, caseId: strin
     const step = offlineStepOf(body.step!);
     if (step) {
       side = step.side;
-      const on = sidesOf(staff, found);
-      if (!(side === 'receiving' ? on.receiving : on.handling)) {
+      if (!sidesOf(staff, found)[side]) {
         throw problem(403, `${body.step} is the ${side} side's step: only its staff may record it as done offline; a token for region ${staff.region} is not on it`);
       }
       if (step.needsProvinceCaseId && !body.provinceCaseId) errors.push({ path: 'provinceCaseId', message: `required for ${body.step}: the number the authority gave the case it created` });
@@ -277,8 +276,7 @@ export async function decideApproval(deps: ActionDeps, staff: StaffClaims, caseI
   if (!approval) throw problem(404, `no approval ${approvalId} on case ${caseId}`);
   const rule = mayAct(staff, DECIDE_POLICY[approval.action], found);
   if (!rule.ok) throw problem(403, rule.detail);
-  const on = sidesOf(staff, found);
-  if (!(approval.side === 'receiving' ? on.receiving : on.handling)) {
+  if (!sidesOf(staff, found)[approval.side]) {
     throw problem(403, `this ${approval.action} is decided by a supervisor of the ${approval.side} side; a token for region ${staff.region} is not on it`);
   }
   if (approval.requestedBy === staff.sub) throw problem(403, 'you asked for this action: a second staff member must decide it (four eyes)');

@@ -4,19 +4,6 @@
 // in the same round trip, so the idle timeout needs no write per request.
 import type { Queryable } from './cases.js';
 
-export interface NewStaffSession {
-  idHash: Buffer;
-  sub: string;
-  name: string | null;
-  role: string;
-  region: string;
-  issuer: string;
-  csrfToken: string;
-  idToken: string | null;
-  /** Seconds from now until the session ends whatever its use. */
-  lifetimeSeconds: number;
-}
-
 export interface StaffSessionRow {
   sub: string;
   name: string | null;
@@ -26,6 +13,12 @@ export interface StaffSessionRow {
   csrfToken: string;
   idToken: string | null;
   expiresAt: Date;
+}
+
+export interface NewStaffSession extends Omit<StaffSessionRow, 'expiresAt'> {
+  idHash: Buffer;
+  /** Seconds from now until the session ends whatever its use. */
+  lifetimeSeconds: number;
 }
 
 /** How stale last_seen_at may get before a lookup refreshes it. */

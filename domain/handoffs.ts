@@ -510,6 +510,24 @@ export interface CustodyReading {
 }
 
 /**
+ * The working days of a period from China date `from` to `to` as art. 82 counts it (after `from`, up
+ * to and including `to`; 0 within one day), or null with the gap named when the calendar data does
+ * not reach it. Custody (below) and the days per stage (domain/stageDays.ts) count with it.
+ */
+export function periodWorkingDays(calendar: CustodyCalendar, from: string, to: string): { workingDays: number | null; calendarGap: string | null } {
+  if (to <= from) return { workingDays: 0, calendarGap: null };
+  try {
+    return { workingDays: calendar.workingDaysBetween(from, to), calendarGap: null };
+  } catch (e) {
+    if (!(e instanceof CalendarRangeError)) throw e;
+    return {
+      workingDays: null,
+      calendarGap: `the working-day calendar does not cover ${e.date} (it covers ${e.covered.from} to ${e.covered.to}); the year's State Council notice must be added (docs/calendar.md)`,
+    };
+  }
+}
+
+/**
  * The working days each holder held the case, counted as art. 82 counts a period: for an interval
  * from instant a to instant b, the working days after a's date (China time) up to and including b's
  * date. The day of a hand-off counts for the party that passed the case on, never for both, so the
@@ -521,18 +539,9 @@ export function workingDaysHeld(intervals: readonly CustodyInterval[], until: st
   let calendarGap: string | null = null;
   const untilDate = dateInChina(ledgerInstant(until));
   const custody = intervals.map((i): HeldInterval => {
-    const from = dateInChina(i.from);
-    const to = i.to ? dateInChina(i.to) : untilDate;
-    let workingDays: number | null = 0;
-    if (to > from) {
-      try {
-        workingDays = calendar.workingDaysBetween(from, to);
-      } catch (e) {
-        if (!(e instanceof CalendarRangeError)) throw e;
-        workingDays = null;
-        calendarGap ??= `the working-day calendar does not cover ${e.date} (it covers ${e.covered.from} to ${e.covered.to}); the year's State Council notice must be added (docs/calendar.md)`;
-      }
-    }
+    const span = periodWorkingDays(calendar, dateInChina(i.from), i.to ? dateInChina(i.to) : untilDate);
+    calendarGap ??= span.calendarGap;
+    const { workingDays } = span;
     if (workingDays !== null) bySide[i.holder] += workingDays;
     return { ...i, workingDays };
   });

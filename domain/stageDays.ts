@@ -14,10 +14,9 @@
 //
 // Pure (no I/O). Read by the SLA report (api/reports.ts), which keeps the figures of each closed
 // case with its custody (case_custody_days, migration 023). Workflow code does not import it.
-import { CalendarRangeError } from './calendar.js';
 import type { CaseStage } from './case.js';
 import { dateInChina } from './dates.js';
-import type { CustodyCalendar } from './handoffs.js';
+import { periodWorkingDays, type CustodyCalendar } from './handoffs.js';
 
 /** The stages the figures are per: every stage of a case but `closed`. */
 export const COUNTED_STAGES = ['intake', 'precheck', 'correction', 'transfer', 'review', 'decision', 'delivery'] as const satisfies readonly CaseStage[];
@@ -82,18 +81,9 @@ export function workingDaysPerStage(events: readonly StageEvent[], until: string
   const byStage = Object.fromEntries(COUNTED_STAGES.map((s) => [s, 0])) as Record<CountedStage, number>;
   let calendarGap: string | null = null;
   const intervals = spans.map((s): StageInterval => {
-    const from = dateInChina(s.from);
-    const to = dateInChina(s.to);
-    let workingDays: number | null = 0;
-    if (to > from) {
-      try {
-        workingDays = calendar.workingDaysBetween(from, to);
-      } catch (e) {
-        if (!(e instanceof CalendarRangeError)) throw e;
-        workingDays = null;
-        calendarGap ??= `the working-day calendar does not cover ${e.date} (it covers ${e.covered.from} to ${e.covered.to}); the year's State Council notice must be added (docs/calendar.md)`;
-      }
-    }
+    const span = periodWorkingDays(calendar, dateInChina(s.from), dateInChina(s.to));
+    calendarGap ??= span.calendarGap;
+    const { workingDays } = span;
     if (workingDays !== null) byStage[s.stage] += workingDays;
     return { ...s, workingDays };
   });
