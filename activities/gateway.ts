@@ -6,12 +6,16 @@
 //   - a permanent refusal (any other 4xx): non-retryable `ProvinceRefused`, details
 //     `[{ status, reason, problemType }]`, so staff see the province's reason;
 //   - an answer that breaks the contract: non-retryable `ProvinceResponseInvalid`, naming the fields.
+// Every attempt is timed and every failure counted by kind (ProvinceCallMetrics, worker/metrics.ts),
+// per province and operation: the one place all province traffic passes.
 import { ApplicationFailure } from '@temporalio/common';
+import type { Counter, Histogram } from 'prom-client';
 import type { z } from 'zod';
 import type { ProvinceEndpoint } from '../config/index.js';
 import { describeIssues, problemBodySchema } from '../contracts/province.js';
 import { signRequest } from '../crypto/signing.js';
 import { redactIdNumbers } from '../crypto/pii.js';
+import { traceProvinceCall } from '../clients/tracing.js';
 
 /** Failure type of a province's permanent refusal (a 4xx other than 408/429): retrying cannot help. */
 export const PROVINCE_REFUSED = 'ProvinceRefused';
@@ -57,7 +61,19 @@ export interface ProvinceGateway {
   call<S extends z.ZodType, R = never>(provinceCode: string, req: ProvinceRequest, schema: S, onStatus?: (answer: ProvinceAnswer) => R | undefined): Promise<z.output<S> | R>;
 }
 
-export function createProvinceGateway(endpoints: readonly ProvinceEndpoint[]): ProvinceGateway {
+/**
+ * Where the gateway counts its calls (worker/metrics.ts): every attempt's duration, and the
+ * failed ones by kind. Labelled by province code and operation name only, never by a path with ids.
+ */
+export interface ProvinceCallMetrics {
+  duration: Histogram<'province' | 'operation'>;
+  errors: Counter<'province' | 'operation' | 'kind'>;
+}
+
+/** How a call failed, as the metrics count it; 408 and 429 (`throttled`) are retried like a 5xx. */
+export type ProvinceCallFailure = 'unreachable' | '5xx' | 'throttled' | 'refused' | 'invalid';
+
+export function createProvinceGateway(endpoints: readonly ProvinceEndpoint[], metrics?: ProvinceCallMetrics): ProvinceGateway {
   const byCode = new Map(endpoints.map((e) => [e.code, e]));
   return {
     async call(provinceCode, req, schema, onStatus) {
@@ -74,26 +90,34 @@ export function createProvinceGateway(endpoints: readonly ProvinceEndpoint[]): P
       if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
       const timeout = AbortSignal.timeout(req.timeoutMs);
       const what = `${req.method} ${req.path}`;
+      const started = performance.now();
+      const counted = (failure?: ProvinceCallFailure) => countCall(metrics, provinceCode, req, started, failure);
       let status: number;
       let text: string;
       try {
-        const res = await fetch(url, {
-          method: req.method,
-          headers,
-          body,
-          signal: req.signal ? AbortSignal.any([req.signal, timeout]) : timeout,
-        });
+        // With tracing on, a span of its own and the W3C `traceparent` in `headers` (clients/tracing.ts).
+        const call = { provinceCode, operation: operationOf(req), method: req.method, url, headers };
+        const res = await traceProvinceCall(call, () =>
+          fetch(url, {
+            method: req.method,
+            headers,
+            body,
+            signal: req.signal ? AbortSignal.any([req.signal, timeout]) : timeout,
+          }),
+        );
         status = res.status;
         text = await res.text();
       } catch (e) {
         // Cancelled by the activity's owner: let the cancellation through untouched.
         if (req.signal?.aborted) throw e;
+        counted('unreachable');
         throw new Error(`province ${provinceCode} unreachable: ${what}: ${(e as Error).message}`);
       }
 
       const json = parseJson(text);
       if (status >= 200 && status < 300) {
         const parsed = schema.safeParse(json.ok ? json.value : undefined);
+        counted(parsed.success ? undefined : 'invalid');
         if (parsed.success) return parsed.data;
         const why = json.ok ? describeIssues(parsed.error) : 'the body is not JSON';
         throw ApplicationFailure.nonRetryable(`province ${provinceCode} answered ${what} with an invalid body: ${why}`, PROVINCE_RESPONSE_INVALID, { status });
@@ -101,16 +125,49 @@ export function createProvinceGateway(endpoints: readonly ProvinceEndpoint[]): P
 
       if (onStatus) {
         const claimed = onStatus({ status, body: json.ok ? json.value : text });
-        if (claimed !== undefined) return claimed;
+        if (claimed !== undefined) {
+          counted();
+          return claimed;
+        }
       }
       const problem = problemBodySchema.safeParse(json.ok ? json.value : undefined);
       const reason = redactIdNumbers(problem.success ? (problem.data.detail ?? problem.data.title ?? '') : text).slice(0, 500);
       const message = `province ${provinceCode} answered ${status} to ${what}${reason ? `: ${reason}` : ''}`;
+      counted(status >= 500 ? '5xx' : status === 429 || status === 408 ? 'throttled' : 'refused');
       if (status >= 500 || status === 429 || status === 408) throw new Error(message);
       const refusal: ProvinceRefusal = { status, reason, problemType: problem.success ? (problem.data.type ?? null) : null };
       throw ApplicationFailure.nonRetryable(message, PROVINCE_REFUSED, refusal);
     },
   };
+}
+
+/** The operations of the protocol (docs/province-protocol.md), told apart by method and path template. */
+const OPERATIONS: readonly (readonly [ProvinceRequest['method'], RegExp, string])[] = [
+  ['POST', /^\/cases$/, 'create_case'],
+  ['GET', /^\/cases$/, 'find_case'],
+  ['GET', /^\/cases\/[^/]+$/, 'case_status'],
+  ['POST', /^\/cases\/[^/]+\/submit$/, 'submit_case'],
+  ['PUT', /^\/cases\/[^/]+\/materials\/[^/]+$/, 'upload_material'],
+  ['POST', /^\/cases\/[^/]+\/corrections\/[^/]+\/answer$/, 'answer_correction'],
+  ['POST', /^\/cases\/[^/]+\/messages$/, 'send_liaison_message'],
+  ['PUT', /^\/cases\/[^/]+\/messages\/[^/]+\/files\/[^/]+$/, 'upload_liaison_file'],
+  ['POST', /^\/cases\/[^/]+\/revoke$/, 'revoke_case'],
+  ['POST', /^\/cases\/[^/]+\/withdraw$/, 'withdraw_case'],
+  ['POST', /^\/elicences\/verify$/, 'verify_elicence'],
+];
+
+/** The operation's name, a label with no id in it: one of OPERATIONS, `upload_supplement`, or `other`. */
+export function operationOf(req: Pick<ProvinceRequest, 'method' | 'path'>): string {
+  const [pathname = '', query = ''] = req.path.split('?');
+  const found = OPERATIONS.find(([method, pattern]) => method === req.method && pattern.test(pathname))?.[2] ?? 'other';
+  return found === 'upload_material' && /(^|&)revision=/.test(query) ? 'upload_supplement' : found;
+}
+
+function countCall(metrics: ProvinceCallMetrics | undefined, province: string, req: ProvinceRequest, started: number, failure?: ProvinceCallFailure): void {
+  if (!metrics) return;
+  const operation = operationOf(req);
+  metrics.duration.observe({ province, operation }, (performance.now() - started) / 1000);
+  if (failure) metrics.errors.inc({ province, operation, kind: failure });
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

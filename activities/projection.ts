@@ -1,6 +1,7 @@
 // The projection activities: they write the case's read model in PostgreSQL and run on the case
 // queue, next to the database. A province queue never sees them.
 import type { Pool } from 'pg';
+import type { Histogram } from 'prom-client';
 import type { CaseEvent, CaseInput, CaseState, Intervention } from '../domain/case.js';
 import type { CaseRowChanges, ProjectionWriteResult } from '../domain/projection.js';
 import { insertCase, type PiiKeys } from '../db/cases.js';
@@ -11,6 +12,18 @@ import { withTransaction } from '../db/transaction.js';
 export interface ProjectionDeps {
   pool: Pool;
   pii: PiiKeys;
+  metrics?: ProjectionMetrics;
+}
+
+/**
+ * The projection's lag (worker/metrics.ts): from the event's time in its workflow to its row
+ * committed. Observed at write time because the cheap proxies read at scrape time are wrong: the
+ * newest event's age is idleness, not lag, and "the workflow has moved past its projected state"
+ * would need Temporal asked about every open case. A write that keeps failing shows here as the
+ * retries' waits, and once past its budget as an intervention of kind `projection`.
+ */
+export interface ProjectionMetrics {
+  lag: Histogram<never>;
 }
 
 export function createProjectionActivities(deps: ProjectionDeps) {
@@ -21,10 +34,12 @@ export function createProjectionActivities(deps: ProjectionDeps) {
      * did not land.
      */
     async projectCaseEvent(args: { caseId: string; runId: string; event: CaseEvent; changes: CaseRowChanges; input?: CaseInput }): Promise<ProjectionWriteResult> {
-      return withTransaction(deps.pool, async (client) => {
+      const result = await withTransaction(deps.pool, async (client) => {
         if (args.input) await insertCase(client, args.input, deps.pii);
         return applyCaseEventChanges(client, { caseId: args.caseId, runId: args.runId, event: args.event, changes: args.changes });
       });
+      if (result === 'written') observeLag(deps.metrics, args.event);
+      return result;
     },
 
     /** Flags a case whose events keep failing to write, so staff find it among the stuck ones. */
@@ -38,8 +53,14 @@ export function createProjectionActivities(deps: ProjectionDeps) {
         if (args.input) await insertCase(client, args.input, deps.pii);
         await applyCaseEvent(client, args.event, args.state);
       });
+      observeLag(deps.metrics, args.event);
     },
   };
+}
+
+function observeLag(metrics: ProjectionMetrics | undefined, event: CaseEvent): void {
+  const at = Date.parse(event.at);
+  if (metrics && !Number.isNaN(at)) metrics.lag.observe(Math.max(0, (Date.now() - at) / 1000));
 }
 
 export type ProjectionActivities = ReturnType<typeof createProjectionActivities>;

@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import { shippedCalendar } from '../calendar/load.js';
+import type { ApiTracing } from '../clients/tracing.js';
 import type { Config } from '../config/index.js';
 import { loggerOptions } from '../config/logger.js';
 import type { Secrets } from '../config/secrets.js';
@@ -69,6 +70,8 @@ export interface AppDeps {
   startTimeoutMs?: number;
   /** How long a callback waits for its signal to be accepted. */
   signalTimeoutMs?: number;
+  /** Request spans (clients/tracing.ts), when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  tracing?: ApiTracing | null;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -80,6 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // by the router before any route: without this it would be fastify's own JSON, not a problem.
     frameworkErrors: errorHandler,
   }).withTypeProvider<ZodTypeProvider>();
+  // First, so every route and hook registered after it runs inside the request's span.
+  if (deps.tracing) await app.register(deps.tracing.fastifyPlugin);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -91,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('pool', deps.pool);
   app.decorate('temporal', deps.temporal);
   app.decorate('store', deps.store ?? createFilesystemStore(config.MATERIALS_DIR));
-  app.decorate('metrics', createMetrics());
+  app.decorate('metrics', createMetrics({ pool: deps.pool }));
   app.decorate('calendar', deps.calendar ?? shippedCalendar());
   app.decorateRequest('staff', null);
   app.decorateRequest('staffSession', null);

@@ -17,6 +17,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest, type SignatureProble
 import { callbackTargetOf, forgetCallback, markCallbackDelivered, recordCallback, type CallbackKey } from '../db/callbacks.js';
 import { provinceOf } from '../domain/regions.js';
 import { caseWorkflowId, participantWorkflowId, provinceEventSignal } from '../workflows/messages.js';
+import type { Metrics } from './metrics.js';
 import { problem } from './problem.js';
 
 const SIGNATURE_DETAIL: Record<SignatureProblem, string> = {
@@ -52,7 +53,7 @@ export function checkSignature(
 export type CallbackResult = 'accepted' | 'duplicate' | 'closed';
 
 export async function receiveProvinceEvent(
-  deps: { pool: pg.Pool; temporal: Client; signalTimeoutMs: number },
+  deps: { pool: pg.Pool; temporal: Client; signalTimeoutMs: number; metrics?: Pick<Metrics, 'callbackLag'> },
   regionCode: string,
   event: ProvinceEventMessage,
 ): Promise<CallbackResult> {
@@ -92,5 +93,14 @@ export async function receiveProvinceEvent(
     result = 'closed';
   }
   await markCallbackDelivered(deps.pool, key);
+  // Accepted events only: a duplicate of a delivered one is answered without counting its wait again.
+  if (result === 'accepted') observeLag(deps.metrics, regionCode, event);
   return result;
+}
+
+/** Province clock to our acceptance; a province clock ahead of ours counts as no lag. */
+function observeLag(metrics: Pick<Metrics, 'callbackLag'> | undefined, regionCode: string, event: ProvinceEventMessage): void {
+  const at = Date.parse(event.at);
+  if (!metrics || Number.isNaN(at)) return;
+  metrics.callbackLag.observe({ province: regionCode, type: event.type }, Math.max(0, (Date.now() - at) / 1000));
 }

@@ -4,7 +4,7 @@
 // NativeConnection (worker/system.ts, worker/main.ts) and the client's Connection take the same
 // options, so a cluster that needs mTLS or an API key is reached the same way by everyone.
 import fs from 'node:fs';
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, type TLSConfig, type WorkflowClientInterceptor } from '@temporalio/client';
 import { ConfigError, type Config } from '../config/index.js';
 import type { Keyring } from '../config/secrets.js';
 import { encryptedDataConverter } from '../crypto/payloadCodec.js';
@@ -56,7 +56,19 @@ export function temporalConnectionOptions(address: string, security: TemporalSec
   return options;
 }
 
-export async function connectTemporalClient(opts: { address: string; namespace: string; keyring: Keyring; security?: TemporalSecurity }): Promise<Client> {
+export async function connectTemporalClient(opts: {
+  address: string;
+  namespace: string;
+  keyring: Keyring;
+  security?: TemporalSecurity;
+  /** The api's tracing (clients/tracing.ts): workflow starts, signals and updates carry the trace context in their headers. */
+  workflowInterceptors?: WorkflowClientInterceptor[];
+}): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(opts.address, opts.security));
-  return new Client({ connection, namespace: opts.namespace, dataConverter: encryptedDataConverter(opts.keyring) });
+  return new Client({
+    connection,
+    namespace: opts.namespace,
+    dataConverter: encryptedDataConverter(opts.keyring),
+    ...(opts.workflowInterceptors?.length ? { interceptors: { workflow: opts.workflowInterceptors } } : {}),
+  });
 }

@@ -112,6 +112,14 @@ const envSchema = z.object({
   SESSION_IDLE_TIMEOUT_SECONDS: intFromEnv(30 * 60, 60),
   /** When set, /metrics is served only on this port (0: any free port); when unset, it needs a supervisor or manager token. */
   METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  /** When set, the worker serves its own /metrics (province calls, projection lag) on this port (0: any free port); unset: off. */
+  WORKER_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  /** When set, the Temporal SDK's worker metrics (the Core runtime's Prometheus exporter) on this port; unset: off. A fixed port: the exporter cannot report a port it picked. */
+  TEMPORAL_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+  /** When set, traces go to this OTLP/HTTP collector (its base URL; spans are posted to …/v1/traces); unset: tracing off (clients/tracing.ts). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  /** The traces' service name; default tongban-api and tongban-worker. */
+  OTEL_SERVICE_NAME: optionalString,
   /** JSON [{"code": "510000", "baseUrl": "https://…", "secret": "…", "licencePublicKey"?: "04…"}]; defaults to the simulator. */
   PROVINCES: z.string().optional(),
   /**
@@ -199,6 +207,8 @@ const envSchema = z.object({
   WORKING_DAY_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).optional()),
   /** Province task queues this worker polls (comma list); default: every configured province. */
   WORKER_PROVINCES: optionalString,
+  /** A workflow bundle built ahead (bundleWorkflowCode's output) for `npm run worker`; default: bundled from workflows/ at start. */
+  WORKFLOW_BUNDLE_PATH: optionalString,
   /** Whether `npm run worker` runs the case workflows and the projection (needs DATABASE_URL). */
   WORKER_CASE_QUEUE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 

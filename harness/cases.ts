@@ -2,6 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import { idCheckCharacter } from '../domain/idNumber.js';
 
+/**
+ * The applicant's data submitCase uses unless told otherwise. Listed (with the addresses tests
+ * post results to) so the personal-data scan (harness/piiScan.ts) looks for them in clear after a
+ * run; the scan also collects every other applicant name and address the test sources spell out.
+ */
+export const FIXTURE_APPLICANT = { name: '张三', phone: '13800138000' } as const;
+export const FIXTURE_NAMES: readonly string[] = [FIXTURE_APPLICANT.name, '李四', '王五'];
+export const FIXTURE_ADDRESSES: readonly string[] = ['广州市天河区体育西路 1 号', '四川省成都市武侯区人民南路四段1号'];
+
 /** A valid GB 11643 number for a birth date and sequence (the check character computed). */
 export function validIdNumber(first17 = '11010519491231002'): string {
   return first17 + idCheckCharacter(first17);
@@ -55,7 +64,7 @@ export async function submitCase(apiUrl: string, token: string, opts: SubmitOpti
   }
   const body = {
     itemCode,
-    applicant: { name: opts.applicantName ?? '张三', idNumber: validIdNumber(), phone: '13800138000' },
+    applicant: { name: opts.applicantName ?? FIXTURE_APPLICANT.name, idNumber: validIdNumber(), phone: FIXTURE_APPLICANT.phone },
     receivingRegion: opts.receivingRegion ?? '440100',
     handlingRegion: opts.handlingRegion ?? '510000',
     channel: 'window',

@@ -88,6 +88,8 @@ export interface RecordedRequest {
   idempotencyKey: string | null;
   status: number;
   at: string;
+  /** The W3C trace context the caller sent (tongban with tracing on); absent when it sent none. */
+  traceparent?: string;
 }
 
 /** A response a route produces: `replayed` when it comes from the idempotency store. */

@@ -499,6 +499,7 @@ function recordRequest(provinces: ReadonlyMap<string, Province>, request: Fastif
     method: request.method,
     path: request.url,
     idempotencyKey: header(request, 'idempotency-key') ?? null,
+    ...(header(request, 'traceparent') ? { traceparent: header(request, 'traceparent') } : {}),
     status: reply.statusCode,
     at: new Date(Date.now() - reply.elapsedTime).toISOString(),
   });

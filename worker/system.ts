@@ -24,6 +24,10 @@ import { CASE_TASK_QUEUE } from '../workflows/messages.js';
 import type { SweepUnattachedFilesInput } from '../workflows/maintenance/sweepUnattachedFiles.js';
 import { createWorkers, runWorkers, type CaseQueueActivities, type ProvinceQueueActivities } from './workers.js';
 import { startApi } from '../api/server.js';
+import { startApiTracing, startWorkerTracing } from '../clients/tracing.js';
+import { startMetricsServer, type MetricsServer } from '../api/metrics.js';
+import { createProvinceGateway } from '../activities/gateway.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 
 export interface SystemOptions {
   config: Config;
@@ -41,6 +45,12 @@ export interface System {
   apiUrl: string;
   /** `…/metrics` on METRICS_PORT when set; null when metrics are on the api (behind a token). */
   metricsUrl: string | null;
+  /** The worker's metrics (province calls, projection lag), served on WORKER_METRICS_PORT when set. */
+  workerMetrics: WorkerMetrics;
+  /** `…/metrics` on WORKER_METRICS_PORT when set, else null. */
+  workerMetricsUrl: string | null;
+  /** The Temporal SDK's own metrics on TEMPORAL_METRICS_PORT when set (the first system of the process installs the runtime), else null. */
+  temporalMetricsUrl: string | null;
   client: Client;
   pool: pg.Pool;
   stop(): Promise<void>;
@@ -53,14 +63,22 @@ const EXPECTED_SDK_NOISE = /^No workflows registered, not polling for workflow t
 
 /**
  * Temporal's runtime (worker and core) logs warnings and errors through pino, so they get the
- * same redaction as everything else. Once per process.
+ * same redaction as everything else. With `metrics` (TEMPORAL_METRICS_PORT), the Core runtime's
+ * own Prometheus exporter serves the SDK's worker metrics (task latencies and failures, slots,
+ * pollers) at `http://host:port/metrics`: counters with `_total`, durations in seconds, as
+ * Prometheus names them. Once per process: the first caller's options stay.
  */
-export function installTemporalRuntime(level = 'info'): void {
+export function installTemporalRuntime(level = 'info', metrics?: { host: string; port: number }): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const log = pino(loggerOptions(level, 'tongban-worker'));
   try {
     Runtime.install({
+      ...(metrics && {
+        telemetryOptions: {
+          metrics: { prometheus: { bindAddress: `${metrics.host}:${metrics.port}`, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } },
+        },
+      }),
       logger: new DefaultLogger('WARN', (entry) => {
         if (EXPECTED_SDK_NOISE.test(entry.message)) return;
         // pino serialises an Error only under `err`; the task token is an opaque blob.
@@ -73,6 +91,22 @@ export function installTemporalRuntime(level = 'info'): void {
   } catch {
     // Already installed by someone else in this process: keep theirs.
   }
+}
+
+/** Where the Core runtime exports Temporal's worker metrics: TEMPORAL_METRICS_PORT on HOST, or nowhere. */
+export function temporalMetricsOf(config: Config): { host: string; port: number } | undefined {
+  return config.TEMPORAL_METRICS_PORT === undefined ? undefined : { host: config.HOST, port: config.TEMPORAL_METRICS_PORT };
+}
+
+function temporalMetricsUrlOf(config: Config): string | null {
+  const at = temporalMetricsOf(config);
+  return at ? `http://${at.host === '0.0.0.0' ? '127.0.0.1' : at.host}:${at.port}/metrics` : null;
+}
+
+/** The worker's own /metrics on WORKER_METRICS_PORT (HOST), or none. */
+export function serveWorkerMetrics(config: Config, metrics: WorkerMetrics, log: pino.Logger): Promise<MetricsServer | null> {
+  if (config.WORKER_METRICS_PORT === undefined) return Promise.resolve(null);
+  return startMetricsServer(metrics.registry, { host: config.HOST, port: config.WORKER_METRICS_PORT, onError: (err) => log.error({ err }, 'worker metrics could not be collected') });
 }
 
 /** Province queues this process serves: WORKER_PROVINCES, or every configured province. */
@@ -100,12 +134,13 @@ export function buildActivities(
   secrets: Secrets,
   pool: pg.Pool | null,
   calendar: WorkingCalendar = shippedCalendar(),
+  metrics?: WorkerMetrics,
 ): { caseQueue: CaseQueueActivities | null; province: ProvinceQueueActivities } {
   const store = createFilesystemStore(config.MATERIALS_DIR);
   return {
     caseQueue: pool
       ? {
-          ...createProjectionActivities({ pool, pii: { keyring: secrets.piiSealKeys, hashKey: secrets.piiHashKey } }),
+          ...createProjectionActivities({ pool, pii: { keyring: secrets.piiSealKeys, hashKey: secrets.piiHashKey }, metrics: metrics?.projection }),
           ...createMaintenanceActivities({ pool, store }),
           ...createLiaisonActivities({ pool }),
           // The video-meeting service of 视频会商 (VIDEO_SERVICE_URL; the simulator's in development and tests).
@@ -134,7 +169,12 @@ export function buildActivities(
         }
       : null,
     province: {
-      ...createProvinceActivities({ store, provinces: secrets.provinces, callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS }),
+      ...createProvinceActivities({
+        store,
+        provinces: secrets.provinces,
+        callTimeoutMs: config.PROVINCE_CALL_TIMEOUT_MS,
+        gateway: createProvinceGateway(secrets.provinces, metrics?.provinceCalls),
+      }),
       // The participants of joint cases read the calendar as local activities on their province's queue.
       ...createCalendarActivities(calendar, { warnDaysLeft: config.SLA_WARN_DAYS_LEFT, warnUsedRatio: config.SLA_WARN_USED_RATIO }),
     },
@@ -209,14 +249,17 @@ function warnIfCalendarEndsSoon(calendar: WorkingCalendar, log: pino.Logger): vo
 
 export async function startSystem(opts: SystemOptions): Promise<System> {
   const { config, secrets } = opts;
-  installTemporalRuntime(config.LOG_LEVEL);
+  installTemporalRuntime(config.LOG_LEVEL, temporalMetricsOf(config));
   const log = pino(loggerOptions(config.LOG_LEVEL, 'tongban'));
   const pool = createPool(opts.databaseUrl, (err) => log.error({ err }, 'idle database client failed'));
   const store = createFilesystemStore(config.MATERIALS_DIR);
   const connection = await connectWorker(config, opts.temporalAddress);
   const calendar = opts.calendar ?? shippedCalendar();
   warnIfCalendarEndsSoon(calendar, log);
-  const activities = buildActivities(config, secrets, pool, calendar);
+  const workerMetrics = createWorkerMetrics();
+  const activities = buildActivities(config, secrets, pool, calendar, workerMetrics);
+  // Traces (OTEL_EXPORTER_OTLP_ENDPOINT; clients/tracing.ts): null each, and nothing loaded, when unset.
+  const tracing = { worker: await startWorkerTracing(config), api: await startApiTracing(config) };
   const workers = await createWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -226,17 +269,31 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     provinceActivities: activities.province,
     provinceRateLimit: config.PROVINCE_RATE_LIMIT,
     workflowBundle: opts.workflowBundle,
+    tracing: tracing.worker,
   });
   const running = runWorkers(workers);
   running.catch(() => {});
-  const client = await connectTemporalClient({ address: opts.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, keyring: secrets.payloadKeys, security: config });
+  const client = await connectTemporalClient({
+    address: opts.temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    keyring: secrets.payloadKeys,
+    security: config,
+    workflowInterceptors: tracing.api?.workflowClientInterceptors,
+  });
   await ensureSchedules(client, config);
-  const api = await startApi({ config, secrets, pool, temporal: client, store, calendar, host: config.HOST, port: config.PORT, logger: opts.apiLogger });
+  const api = await startApi({ config, secrets, pool, temporal: client, store, calendar, host: config.HOST, port: config.PORT, logger: opts.apiLogger, tracing: tracing.api });
+  const workerMetricsServer = await serveWorkerMetrics(config, workerMetrics, log).catch(async (e: unknown) => {
+    await api.close();
+    throw e;
+  });
 
   let stopped: Promise<void> | null = null;
   return {
     apiUrl: api.url,
     metricsUrl: api.metricsUrl,
+    workerMetrics,
+    workerMetricsUrl: workerMetricsServer?.url ?? null,
+    temporalMetricsUrl: temporalMetricsUrlOf(config),
     client,
     pool,
     // Every step is bounded and runs even if an earlier one failed, so a dead database or
@@ -248,12 +305,15 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
           await bounded(name, ms, fn).catch((e: Error) => failures.push(e));
         };
         await step('closing the api', 5_000, () => api.close());
+        if (workerMetricsServer) await step('closing the worker metrics', 5_000, () => workerMetricsServer.close());
         await step('stopping the workers', 15_000, async () => {
           for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
           await running.catch(() => {});
         });
         await step('closing the worker connection', 5_000, () => connection.close());
         await step('closing the Temporal client', 5_000, () => client.connection.close());
+        // Last, so the spans of the requests and tasks just finished are flushed.
+        await step('flushing the traces', 10_000, () => Promise.all([tracing.api?.shutdown(), tracing.worker?.shutdown()]));
         await step('closing the database pool', 5_000, () => pool.end());
         if (failures.length) throw new Error(failures.map((f) => f.message).join('; '));
       })()),

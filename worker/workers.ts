@@ -1,9 +1,11 @@
 // Worker bootstrap: one process can host the case queue and any number of province queues.
 // A province may instead run its own worker for its queue inside its own network; the case
 // workflow does not care where its province activities execute.
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Keyring } from '../config/secrets.js';
+import { bundleHasTracing, type WorkerTracing } from '../clients/tracing.js';
 import { encryptedDataConverter } from '../crypto/payloadCodec.js';
 import type { CalendarActivities, MaintenanceActivities, ProjectionActivities, ProvinceActivities } from '../activities/index.js';
 import type { LiaisonActivities } from '../activities/liaison.js';
@@ -34,13 +36,30 @@ export interface WorkerSetup {
   provinceRateLimit: number;
   /** A prebuilt bundle (production, tests); otherwise workflows/ is bundled at start. */
   workflowBundle?: { codePath: string } | { code: string };
+  /**
+   * Traces (clients/tracing.ts), when OTEL_EXPORTER_OTLP_ENDPOINT is set: the activity and workflow
+   * interceptors and the workflow's span sink. A prebuilt bundle must then include the workflow
+   * interceptor modules (`tracingWorkflowModules()`); without tracing, nothing here changes.
+   */
+  tracing?: WorkerTracing | null;
 }
 
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
-  const common: Pick<WorkerOptions, 'connection' | 'namespace' | 'dataConverter'> = {
+  if (setup.tracing && setup.workflowBundle) {
+    // Without them the workflow would neither continue the api's traces nor pass them to its activities.
+    const code = 'code' in setup.workflowBundle ? setup.workflowBundle.code : fs.readFileSync(setup.workflowBundle.codePath, 'utf8');
+    if (!bundleHasTracing(code)) {
+      const which = 'codePath' in setup.workflowBundle ? ` ${setup.workflowBundle.codePath}` : '';
+      throw new Error(
+        `OTEL_EXPORTER_OTLP_ENDPOINT is set but the prebuilt workflow bundle${which} has no tracing interceptors: build it with bundleWorkflowCode({ workflowInterceptorModules: tracingWorkflowModules() }) (clients/tracing.ts), or let the worker bundle at start`,
+      );
+    }
+  }
+  const common: Pick<WorkerOptions, 'connection' | 'namespace' | 'dataConverter' | 'interceptors' | 'sinks'> = {
     connection: setup.connection,
     namespace: setup.namespace,
     dataConverter: encryptedDataConverter(setup.keyring),
+    ...setup.tracing?.workerOptions(!setup.workflowBundle),
   };
   const workers: Worker[] = [];
   if (setup.caseQueue) {

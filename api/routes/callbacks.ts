@@ -70,7 +70,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<CallbackRouteOptions> = async
       },
     },
     async (request, reply) => {
-      const deps = { pool: app.pool, temporal: app.temporal, signalTimeoutMs: opts.signalTimeoutMs };
+      const deps = { pool: app.pool, temporal: app.temporal, signalTimeoutMs: opts.signalTimeoutMs, metrics: app.metrics };
       const result = await receiveProvinceEvent(deps, request.params.regionCode, request.body);
       request.callbackOutcome = result === 'closed' ? 'case_closed' : result;
       if (result === 'duplicate') return reply.code(200).send({ accepted: true, duplicate: true });
