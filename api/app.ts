@@ -7,7 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import { shippedCalendar } from '../calendar/load.js';
@@ -18,6 +18,7 @@ import type { Secrets } from '../config/secrets.js';
 import type { WorkingCalendar } from '../domain/calendar.js';
 import { createFilesystemStore, type MaterialsStore } from '../materials/store.js';
 import { authenticate } from './auth.js';
+import { authorizeCaseBeforeBody } from './caseReads.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { errorHandler, notFoundHandler, problem } from './problem.js';
 import { accessLogRoutes } from './routes/accessLog.js';
@@ -70,6 +71,8 @@ export interface AppDeps {
   startTimeoutMs?: number;
   /** How long a callback waits for its signal to be accepted. */
   signalTimeoutMs?: number;
+  /** Told of every route as it is registered (test/hostile/authzMatrix.test.ts: no route escapes the matrix). */
+  onRoute?: (route: RouteOptions) => void;
   /** Request spans (clients/tracing.ts), when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   tracing?: ApiTracing | null;
 }
@@ -83,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // by the router before any route: without this it would be fastify's own JSON, not a problem.
     frameworkErrors: errorHandler,
   }).withTypeProvider<ZodTypeProvider>();
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   // First, so every route and hook registered after it runs inside the request's span.
   if (deps.tracing) await app.register(deps.tracing.fastifyPlugin);
 
@@ -145,6 +149,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(secrets.jwtSecret, config.TOKEN_MAX_AGE_SECONDS, { sessions: app.staffSessions }));
+      // A route on one case checks the caller's side before its body (config.caseAction).
+      v1.addHook('preValidation', authorizeCaseBeforeBody(deps.pool));
       await v1.register(fileRoutes);
       await v1.register(itemRoutes);
       await v1.register(calendarRoutes);

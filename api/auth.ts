@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { STAFF_ROLES, type StaffRole } from '../domain/case.js';
+import type { CaseAction } from '../domain/policy.js';
 import { isRegionCode } from '../domain/regions.js';
 import { problem } from './problem.js';
 
@@ -65,6 +66,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on the route; any authenticated role when absent. */
     roles?: readonly StaffRole[];
+    /**
+     * The policy action of a route on one case (`:caseId`): the caller's side is checked before the
+     * body is validated (api/caseReads.ts authorizeCaseBeforeBody), so who may not act gets its
+     * 403 or 404, never a 400 telling it about the body.
+     */
+    caseAction?: CaseAction;
   }
 }
 

@@ -2,6 +2,7 @@
 // staff member's region covers: a case outside it answers 404 as if it did not exist. The SQL
 // lives in db/caseQueries.ts; this module decides who may see what (domain/policy.ts). A read of
 // a case's personal data is recorded in the audit log before it is answered (api/accessLog.ts).
+import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { lookupHash } from '../crypto/pii.js';
 import { listCaseAudit, type AuditRow } from '../db/audit.js';
@@ -27,6 +28,25 @@ export async function authorizeCaseAction(pool: pg.Pool, staff: StaffClaims, cas
   const decision = mayAct(staff, action, found);
   if (!decision.ok) throw decision.status === 404 ? caseNotFound(caseId) : problem(403, decision.detail);
   return found;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * preValidation hook: on a route whose config names a `caseAction`, authorizeCaseAction runs before
+ * the body is validated, so a caller who may not act on the case gets 404 (on neither side) or 403
+ * (wrong side), never a 400 about a body it may not send (the authorisation matrix,
+ * test/hostile/authzMatrix.test.ts). The handler checks again with what only the body tells (a
+ * record-offline's step, a message's addressee). A malformed case id is left to the params check:
+ * it names no case.
+ */
+export function authorizeCaseBeforeBody(pool: pg.Pool) {
+  return async function caseBeforeBody(request: FastifyRequest): Promise<void> {
+    const action = request.routeOptions.config.caseAction;
+    const caseId = (request.params as { caseId?: unknown } | undefined)?.caseId;
+    if (!action || !request.staff || typeof caseId !== 'string' || !UUID.test(caseId)) return;
+    await authorizeCaseAction(pool, request.staff, caseId, action);
+  };
 }
 
 /** The case view, with the receipt (its query code is derived under `hashKey`, api/progress.ts). */

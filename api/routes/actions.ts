@@ -48,7 +48,7 @@ export const actionRoutes: FastifyPluginAsyncZod<ActionRouteOptions> = async (ap
     app.post(
       `/cases/:caseId/actions/${action}`,
       {
-        config: { roles: allowedRoles(actionPolicy(action)) },
+        config: { roles: allowedRoles(actionPolicy(action)), caseAction: actionPolicy(action) },
         schema: {
           ...secured,
           tags: ['actions'],
@@ -71,7 +71,7 @@ export const actionRoutes: FastifyPluginAsyncZod<ActionRouteOptions> = async (ap
     app.post(
       `/cases/:caseId/actions/${action}/preview`,
       {
-        config: { roles: allowedRoles(actionPolicy(action)) },
+        config: { roles: allowedRoles(actionPolicy(action)), caseAction: actionPolicy(action) },
         schema: {
           ...secured,
           tags: ['actions'],
@@ -97,7 +97,7 @@ export const actionRoutes: FastifyPluginAsyncZod<ActionRouteOptions> = async (ap
   app.post(
     '/cases/:caseId/approvals/:approvalId',
     {
-      config: { roles: allowedRoles('case.approveOffline') },
+      config: { roles: allowedRoles('case.approveOffline'), caseAction: 'case.approveOffline' },
       schema: {
         ...secured,
         tags: ['actions'],

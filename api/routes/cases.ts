@@ -126,6 +126,8 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.get(
     '/cases/:caseId/deadlines',
     {
+      // A manager or an item admin reads no case: 403 before anything is looked up (docs/security.md).
+      config: { roles: allowedRoles('case.read') },
       schema: {
         ...secured,
         tags: ['cases'],
@@ -147,7 +149,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/withdraw',
     {
-      config: { roles: allowedRoles('case.withdraw') },
+      config: { roles: allowedRoles('case.withdraw'), caseAction: 'case.withdraw' },
       schema: { ...secured, tags: ['cases'], summary: 'Withdraw the case on the applicant’s request (receiving side, before a decision)', params: caseIdParams, body: staffCommandSchema, response: commandResponses },
     },
     async (request) => runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'withdraw', reason: request.body.reason }),
@@ -156,7 +158,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/retry',
     {
-      config: { roles: allowedRoles('case.retry') },
+      config: { roles: allowedRoles('case.retry'), caseAction: 'case.retry' },
       schema: { ...secured, tags: ['cases'], summary: 'Retry the step the case is stuck on (needsIntervention)', params: caseIdParams, body: staffCommandSchema, response: commandResponses },
     },
     async (request) => runCaseCommand(commandDeps(), staffOf(request), request.params.caseId, { kind: 'retry', reason: request.body.reason }),
@@ -165,7 +167,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/delivery-confirmation',
     {
-      config: { roles: allowedRoles('case.confirmDelivery') },
+      config: { roles: allowedRoles('case.confirmDelivery'), caseAction: 'case.confirmDelivery' },
       schema: {
         ...secured,
         tags: ['cases'],
@@ -184,7 +186,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/supplements',
     {
-      config: { roles: allowedRoles('case.supplement') },
+      config: { roles: allowedRoles('case.supplement'), caseAction: 'case.supplement' },
       schema: {
         ...secured,
         tags: ['cases'],
@@ -206,7 +208,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/extensions',
     {
-      config: { roles: allowedRoles('case.extend') },
+      config: { roles: allowedRoles('case.extend'), caseAction: 'case.extend' },
       schema: {
         ...secured,
         tags: ['cases'],
@@ -227,7 +229,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/extensions/:extensionId/decision',
     {
-      config: { roles: allowedRoles('case.decideExtension') },
+      config: { roles: allowedRoles('case.decideExtension'), caseAction: 'case.decideExtension' },
       schema: {
         ...secured,
         tags: ['cases'],
@@ -248,7 +250,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/consultations',
     {
-      config: { roles: allowedRoles('case.consult') },
+      config: { roles: allowedRoles('case.consult'), caseAction: 'case.consult' },
       schema: {
         ...secured,
         tags: ['cases'],
@@ -272,7 +274,7 @@ export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, o
   app.post(
     '/cases/:caseId/consultations/:id/outcome',
     {
-      config: { roles: allowedRoles('case.consultationOutcome') },
+      config: { roles: allowedRoles('case.consultationOutcome'), caseAction: 'case.consultationOutcome' },
       schema: {
         ...secured,
         tags: ['cases'],

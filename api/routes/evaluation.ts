@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { EVALUATION_LEVELS } from '../../db/evaluations.js';
 import { isCalendarDate } from '../../domain/calendar.js';
 import { staffOf, verifyToken, type StaffClaims } from '../auth.js';
+import { allowedRoles } from '../../domain/policy.js';
+import { authorizeCaseBeforeBody } from '../caseReads.js';
 import { closeCaseFollowUp, evaluate, followUpList, getEvaluation, report, type EvaluationDeps } from '../evaluation.js';
 import { problem, problems } from '../problem.js';
 import { caseIdParams, plainString } from '../schemas.js';
@@ -61,7 +63,7 @@ export const evaluationPublicRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/cases/:caseId/evaluation',
     {
-      config: { rateLimit: { max: app.config.PUBLIC_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } },
+      config: { rateLimit: { max: app.config.PUBLIC_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 }, caseAction: 'case.evaluate' },
       schema: {
         tags: ['evaluation'],
         summary: 'Rate the service once the case has closed (好差评): the applicant with the receipt’s query code, or receiving-side staff for the applicant',
@@ -70,15 +72,22 @@ export const evaluationPublicRoutes: FastifyPluginAsyncZod = async (app) => {
         body: evaluationBodySchema,
         response: { 201: resultSchema, ...problems(400, 401, 403, 404, 409, 429) },
       },
-    },
-    async (request, reply) => {
-      let staff: StaffClaims | null = null;
-      const header = request.headers.authorization;
-      if (header) {
+      // A bearer token is judged, and the staff member's side of the case checked, before the body:
+      // who may not record an evaluation gets 401/403/404, never a 400 about the body.
+      preValidation: async (request) => {
+        const header = request.headers.authorization;
+        if (!header) return;
         const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
         if (!match) throw problem(401, 'the Authorization header must be "Bearer <token>"');
-        staff = await verifyToken(app.secrets.jwtSecret, match[1]!, app.config.TOKEN_MAX_AGE_SECONDS);
-      }
+        request.staff = await verifyToken(app.secrets.jwtSecret, match[1]!, app.config.TOKEN_MAX_AGE_SECONDS);
+        // As a role gate does elsewhere: a role that may not is told so before the case is looked up.
+        const roles = allowedRoles('case.evaluate');
+        if (!roles.includes(request.staff.role)) throw problem(403, `the role ${request.staff.role} may not do this; allowed: ${roles.join(', ')}`);
+        await authorizeCaseBeforeBody(app.pool)(request);
+      },
+    },
+    async (request, reply) => {
+      const staff: StaffClaims | null = request.staff;
       const result = await evaluate(depsOf(app), staff, request.params.caseId, request.body);
       return reply.code(201).send(result);
     },
@@ -91,14 +100,16 @@ const dateParam = plainString().refine(isCalendarDate, 'must be a date YYYY-MM-D
 export const evaluationRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/cases/:caseId/evaluation',
-    { schema: { ...secured, tags: ['evaluation'], summary: 'The case’s evaluation and its follow-up', params: caseIdParams, response: { 200: resultSchema, ...problems(400, 401, 404) } } },
+    // A manager or an item admin reads no case: 403 before anything is looked up (docs/security.md).
+    { config: { roles: allowedRoles('case.read') }, schema: { ...secured, tags: ['evaluation'], summary: 'The case’s evaluation and its follow-up', params: caseIdParams, response: { 200: resultSchema, ...problems(400, 401, 404) } } },
     async (request) => getEvaluation(depsOf(app), staffOf(request), request.params.caseId),
   );
 
   app.post(
     '/cases/:caseId/evaluation/follow-up',
     {
-      config: { roles: ['supervisor'] },
+      // Neither side: 404 before the body (the follow-up's owner, a side's or its province's supervisors, is on a side).
+      config: { roles: ['supervisor'], caseAction: 'case.read' },
       schema: {
         ...secured,
         tags: ['evaluation'],
@@ -114,6 +125,8 @@ export const evaluationRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/follow-ups',
     {
+      // The applicants' comments: staff who read cases (domain/policy.ts case.read), not managers or item admins.
+      config: { roles: allowedRoles('case.read') },
       schema: {
         ...secured,
         tags: ['evaluation'],

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HANDOFF_KINDS, HANDOFF_PARTIES } from '../../domain/handoffs.js';
 import { staffOf } from '../auth.js';
+import { allowedRoles } from '../../domain/policy.js';
 import { authorizeCaseAction } from '../caseReads.js';
 import { caseHandoffs } from '../handoffs.js';
 import { problems } from '../problem.js';
@@ -62,6 +63,8 @@ export const handoffRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/cases/:caseId/handoffs',
     {
+      // A manager or an item admin reads no case: 403 before anything is looked up (docs/security.md).
+      config: { roles: allowedRoles('case.read') },
       schema: {
         ...secured,
         tags: ['cases'],

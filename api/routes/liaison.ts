@@ -52,7 +52,7 @@ export const liaisonRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/cases/:caseId/messages',
     {
-      config: { roles: allowedRoles('case.message') },
+      config: { roles: allowedRoles('case.message'), caseAction: 'case.message' },
       schema: {
         ...secured,
         tags: ['liaison'],
@@ -76,6 +76,8 @@ export const liaisonRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/cases/:caseId/messages',
     {
+      // A manager or an item admin reads no case: 403 before anything is looked up (docs/security.md).
+      config: { roles: allowedRoles('case.read') },
       schema: {
         ...secured,
         tags: ['liaison'],

@@ -18,7 +18,7 @@ export const originalsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/cases/:caseId/originals',
     {
-      config: { roles: allowedRoles('case.sendOriginals') },
+      config: { roles: allowedRoles('case.sendOriginals'), caseAction: 'case.sendOriginals' },
       schema: {
         ...secured,
         tags: ['handoffs'],
