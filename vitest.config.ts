@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The production shape runs on its own: `npm run test:cluster` (vitest.cluster.config.ts).
+    exclude: ['**/node_modules/**', 'test/cluster/**'],
     globalSetup: ['test/setup/global.ts'],
     fileParallelism: false,
     testTimeout: 60_000,

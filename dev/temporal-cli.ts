@@ -142,11 +142,18 @@ async function buildTemporalCli(go: string, log: (line: string) => void): Promis
   }
 }
 
-async function runGoInstall(go: string, gobin: string, log: (line: string) => void): Promise<void> {
+/** `GOBIN=<gobin> go install <packages>`; also builds the Temporal server (ensure-temporal-server.ts). */
+export async function runGoInstall(
+  go: string,
+  gobin: string,
+  log: (line: string) => void,
+  packages: string[] = [`${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`],
+  what = 'the Temporal CLI',
+): Promise<void> {
   const started = Date.now();
   const tail: string[] = [];
   const TAIL_LINES = 30;
-  const args = ['install', `${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`];
+  const args = ['install', ...packages];
 
   await new Promise<void>((resolve, reject) => {
     // cwd = gobin: keeps any go.mod/go.work of the current directory out of the way.
@@ -167,7 +174,7 @@ async function runGoInstall(go: string, gobin: string, log: (line: string) => vo
 
     const timer = setInterval(() => {
       const s = Math.round((Date.now() - started) / 1000);
-      log(`  ...still building the Temporal CLI (${s}s elapsed)`);
+      log(`  ...still building ${what} (${s}s elapsed)`);
     }, PROGRESS_INTERVAL_MS);
 
     // If we are killed mid-build, take go with us.
@@ -193,7 +200,7 @@ async function runGoInstall(go: string, gobin: string, log: (line: string) => vo
       } else {
         reject(
           new Error(
-            `Building the Temporal CLI failed: \`GOBIN=${gobin} go ${args.join(' ')}\` exited with ` +
+            `Building ${what} failed: \`GOBIN=${gobin} go ${args.join(' ')}\` exited with ` +
               `${code !== null ? `code ${code}` : `signal ${signal}`} after ${secs}s. Last output:\n${tail.join('\n') || '(none)'}`,
           ),
         );
@@ -225,9 +232,9 @@ export function lineSplitter(onLine: (line: string) => void): { push: (chunk: Bu
 // ---------------------------------------------------------------------------------------------------------------
 // Lock file: O_EXCL create; contents = owner pid. A lock whose pid is dead is stale and taken over.
 
-type Lock = { release: () => Promise<void> };
+export type Lock = { release: () => Promise<void> };
 
-async function acquireBuildLock(lockPath: string, target: string, log: (line: string) => void): Promise<Lock | 'already-built'> {
+export async function acquireBuildLock(lockPath: string, target: string, log: (line: string) => void, what = 'the Temporal CLI'): Promise<Lock | 'already-built'> {
   const waitStarted = Date.now();
   let lastNotice = 0;
   for (;;) {
@@ -256,7 +263,7 @@ async function acquireBuildLock(lockPath: string, target: string, log: (line: st
     // Someone holds the lock. Stale?
     const holder = await readLockPid(lockPath);
     if (holder !== null ? !isPidAlive(holder) : await olderThan(lockPath, 10_000)) {
-      log(`Removing stale Temporal CLI build lock ${lockPath} (${holder !== null ? `pid ${holder} is gone` : 'no owner pid'}).`);
+      log(`Removing stale build lock ${lockPath} (${holder !== null ? `pid ${holder} is gone` : 'no owner pid'}).`);
       await fs.rm(lockPath, { force: true });
       continue;
     }
@@ -264,14 +271,14 @@ async function acquireBuildLock(lockPath: string, target: string, log: (line: st
 
     const waited = Date.now() - waitStarted;
     if (waited > LOCK_WAIT_LIMIT_MS) {
-      throw new Error(`Timed out after ${Math.round(waited / 60_000)} min waiting for another process (pid ${holder ?? '?'}) to build the Temporal CLI; lock file: ${lockPath}`);
+      throw new Error(`Timed out after ${Math.round(waited / 60_000)} min waiting for another process (pid ${holder ?? '?'}) to build ${what}; lock file: ${lockPath}`);
     }
     if (lastNotice === 0) {
       lastNotice = Date.now();
-      log(`Another process (pid ${holder ?? '?'}) is building the Temporal CLI; waiting for it (lock file ${lockPath}).`);
+      log(`Another process (pid ${holder ?? '?'}) is building ${what}; waiting for it (lock file ${lockPath}).`);
     } else if (Date.now() - lastNotice >= PROGRESS_INTERVAL_MS) {
       lastNotice = Date.now();
-      log(`  ...still waiting for pid ${holder ?? '?'} to finish building the Temporal CLI (${Math.round(waited / 1000)}s elapsed)`);
+      log(`  ...still waiting for pid ${holder ?? '?'} to finish building ${what} (${Math.round(waited / 1000)}s elapsed)`);
     }
     await sleep(LOCK_POLL_MS);
     // Loop: when the holder finishes, the binary exists (-> 'already-built'); if it failed, the lock is gone and we

@@ -31,6 +31,8 @@ export type TemporalDevServerOptions = {
   namespace?: string;
   searchAttributes: Record<string, SearchAttributeTypeName>;
   uiCodecEndpoint?: string;
+  /** Dynamic config values (`--dynamic-config-value key=value`, value as JSON), e.g. the benchmark's pinned settings. */
+  dynamicConfig?: Record<string, string | number | boolean>;
   log?: (line: string) => void;
   /** Pre-resolved CLI; resolved with resolveTemporalCli() when omitted. */
   cli?: TemporalCli;
@@ -82,6 +84,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   const uiPort = headless ? null : opts.uiPort || (await findFreePort(ip));
   const searchAttributeArgs = Object.entries(opts.searchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]);
   const codecArgs = opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : [];
+  const dynamicConfigArgs = Object.entries(opts.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
 
   if (cli.kind === 'sdk-download') {
     log(`No Temporal CLI binary; using @temporalio/testing's download of CLI v${TEMPORAL_CLI_VERSION} (needs internet).`);
@@ -96,7 +99,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
         ...(dbFile ? { dbFilename: dbFile } : {}),
         namespace,
         log: { format: 'pretty', level: 'warn' },
-        extraArgs: [...searchAttributeArgs, ...codecArgs],
+        extraArgs: [...searchAttributeArgs, ...codecArgs, ...dynamicConfigArgs],
       },
     });
     try {
@@ -130,6 +133,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     '--log-level',
     'warn',
     ...codecArgs,
+    ...dynamicConfigArgs,
   ];
   const address = `${ip}:${port}`;
   log(`Starting Temporal dev server (${cli.source}: ${cli.path}) on ${address}${dbFile ? `, db ${dbFile}` : ' (in-memory)'}`);
@@ -239,7 +243,8 @@ async function waitUntilReady(address: string, namespace: string, failure: () =>
   }
 }
 
-async function ensureSearchAttributes(connection: Connection, namespace: string, wanted: Record<string, SearchAttributeTypeName>, log: (line: string) => void): Promise<void> {
+/** Adds the wanted custom search attributes the namespace lacks (dev-temporal-cluster.ts uses it too). */
+export async function ensureSearchAttributes(connection: Connection, namespace: string, wanted: Record<string, SearchAttributeTypeName>, log: (line: string) => void): Promise<void> {
   if (Object.keys(wanted).length === 0) return;
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const existing = customAttributes ?? {};
