@@ -1,6 +1,6 @@
 // A whole tongban for one test file: the province simulator, the worker and the api, on a given
 // Temporal server and database. Short retry and poll timings so failure paths finish in seconds;
-// everything else is the production wiring. No vitest import here: bench/case-throughput.ts and
+// everything else is the production wiring. No vitest import here: harness/processes.ts and
 // scripts/record-histories.ts use it too (test files go through test/support/testStack.ts).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
