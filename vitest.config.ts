@@ -6,8 +6,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The production shape runs on its own: `npm run test:cluster` (vitest.cluster.config.ts).
-    exclude: ['**/node_modules/**', 'test/cluster/**'],
+    // The fault-injection scenarios and the production shape run on their own: `npm run test:faults`
+    // (vitest.faults.config.ts) and `npm run test:cluster` (vitest.cluster.config.ts).
+    exclude: ['**/node_modules/**', 'test/faults/**', 'test/cluster/**'],
     globalSetup: ['test/setup/global.ts'],
     fileParallelism: false,
     testTimeout: 60_000,

@@ -8,8 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { calendarYearSchema, CalendarDataError, WorkingCalendar, type CalendarYear } from '../domain/calendar.js';
 
-/** The folder holding the calendar data (this module's own folder). */
-export const CALENDAR_DIR = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * The folder holding the calendar data: this module's own folder, or CALENDAR_DIR when set (data
+ * deployed apart from the code; the fault tests replace the data under a running system that way).
+ */
+export const CALENDAR_DIR = process.env.CALENDAR_DIR || path.dirname(fileURLToPath(import.meta.url));
 
 const YEAR_FILE = /^cn-(\d{4})\.json$/;
 

@@ -7,6 +7,10 @@
 //   SIMULATOR_CORRECTION_DELAY_MS  scenarios correction, correction-2: time to each notice, default 1000
 //   SIMULATOR_PROCEDURE_DELAY_MS   scenario procedure: time to its start and again to its end, default 1000
 //   SIMULATOR_STATE_FILE        keep the provinces' state in this file across restarts (default: memory only)
+//   SIMULATOR_CALLBACK_LOSS_RATE       fault injection: share (0–1) of callbacks never sent (a status poll
+//                                      must find the event), default 0
+//   SIMULATOR_CALLBACK_DUPLICATE_RATE  fault injection: share (0–1) of callbacks sent twice, default 0
+//   SIMULATOR_CALLBACK_FAULT_SEED      seed of the draws above (an integer), default 1: the same seed, the same draws
 //   SIMULATOR_LICENCE_KEYS      JSON object {"<code>": "<SM2 private key, 64 hex>"}: the issuing authorities'
 //                               keys for electronic licences (default: new keys each start); the public keys,
 //                               which tongban registers as PROVINCES[].licencePublicKey, are printed at start
@@ -15,6 +19,7 @@
 //   SIMULATOR_DATAHUB_SECRET    the data-sharing hub's request-signing secret (default: random, printed at start)
 //   SIMULATOR_SMS_DELIVERY_DELAY_MS  time from an SMS's acceptance to its delivery report, default 1000
 import { Sm2Error, sm2PublicKeyFromPrivate, type Sm2KeyPair } from '../crypto/sm.js';
+import { seededRandom, type CallbackFaults } from './callbacks.js';
 import { startSimulator } from './server.js';
 import { isServiceApiKey } from './serviceHttp.js';
 
@@ -69,6 +74,23 @@ function readNumber(name: string, fallback: number): number {
   return value;
 }
 
+function readRate(name: string): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return 0;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) fail(`${name} must be a number from 0 to 1, got ${raw}`);
+  return value;
+}
+
+/** The callback faults asked for, or undefined when none. */
+function readCallbackFaults(): CallbackFaults | undefined {
+  const lossRate = readRate('SIMULATOR_CALLBACK_LOSS_RATE');
+  const duplicateRate = readRate('SIMULATOR_CALLBACK_DUPLICATE_RATE');
+  if (lossRate + duplicateRate > 1) fail('SIMULATOR_CALLBACK_LOSS_RATE and SIMULATOR_CALLBACK_DUPLICATE_RATE must add up to at most 1');
+  if (lossRate === 0 && duplicateRate === 0) return undefined;
+  return { lossRate, duplicateRate, random: seededRandom(readNumber('SIMULATOR_CALLBACK_FAULT_SEED', 1)) };
+}
+
 function readServiceApiKey(): string | undefined {
   const raw = process.env.SIMULATOR_SERVICE_API_KEY;
   if (!raw) return undefined;
@@ -79,6 +101,7 @@ function readServiceApiKey(): string | undefined {
 async function main(): Promise<void> {
   const secrets = readSecrets();
   const serviceApiKey = readServiceApiKey();
+  const callbackFaults = readCallbackFaults();
   const codes = (process.env.SIMULATOR_PROVINCES || DEFAULT_PROVINCES)
     .split(',')
     .map((code) => code.trim())
@@ -94,6 +117,7 @@ async function main(): Promise<void> {
     correctionDelayMs: readNumber('SIMULATOR_CORRECTION_DELAY_MS', 1000),
     procedureDelayMs: readNumber('SIMULATOR_PROCEDURE_DELAY_MS', 1000),
     stateFile: process.env.SIMULATOR_STATE_FILE || undefined,
+    ...(callbackFaults ? { callbackRetry: { faults: callbackFaults } } : {}),
     logger: { level: process.env.LOG_LEVEL || 'info' },
     serviceApiKey,
     smsDeliveryDelayMs: readNumber('SIMULATOR_SMS_DELIVERY_DELAY_MS', 1000),
@@ -101,6 +125,7 @@ async function main(): Promise<void> {
     ...(process.env.SIMULATOR_DATAHUB_SECRET ? { datahubSecret: process.env.SIMULATOR_DATAHUB_SECRET } : {}),
   });
   console.log(`province simulator listening on ${simulator.url}`);
+  if (callbackFaults) console.log(`  callbacks lost: ${callbackFaults.lossRate}, sent twice: ${callbackFaults.duplicateRate} (fault injection)`);
   for (const code of codes) console.log(`  ${code}: ${simulator.baseUrlFor(code)}  (licencePublicKey ${simulator.licencePublicKey(code)})`);
   console.log(`  video meetings: ${simulator.videoBaseUrl}`);
   console.log(`  SMS gateway:    ${simulator.smsBaseUrl}`);

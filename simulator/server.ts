@@ -495,14 +495,18 @@ function authenticate(simulation: ProvinceSimulation, request: FastifyRequest): 
 function recordRequest(provinces: ReadonlyMap<string, Province>, request: FastifyRequest, reply: FastifyReply): void {
   const province = provinces.get(provinceCodeOf(request) ?? '');
   if (!province) return;
-  province.state.requests.push({
+  // `replayed`: answered from the idempotency store, nothing done again (the fault tests count
+  // the requests that did something, per key).
+  const recorded: RecordedRequest & { replayed: boolean } = {
     method: request.method,
     path: request.url,
     idempotencyKey: header(request, 'idempotency-key') ?? null,
     ...(header(request, 'traceparent') ? { traceparent: header(request, 'traceparent') } : {}),
     status: reply.statusCode,
     at: new Date(Date.now() - reply.elapsedTime).toISOString(),
-  });
+    replayed: reply.getHeader('idempotent-replayed') === 'true',
+  };
+  province.state.requests.push(recorded);
 }
 
 function sendProblem(error: FastifyError | ProblemError, request: FastifyRequest, reply: FastifyReply): FastifyReply {

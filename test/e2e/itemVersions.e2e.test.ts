@@ -87,7 +87,7 @@ describe('item versions and running cases', () => {
 
     // Version 1, and a case under it.
     await publish(v1);
-    const first = await submitCase(stack.apiUrl, clerk, { itemCode: code, materialCodes: v1Materials, applicantName: '第一版' });
+    const first = await submitCase(stack.apiUrl, clerk, { itemCode: code, materialCodes: v1Materials, applicantName: '钱一' });
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const caseV1 = first.body.caseId;
     const noticeV1 = (await waitForHandlingNotice(caseV1)).correction!;
@@ -112,7 +112,7 @@ describe('item versions and running cases', () => {
     ]);
 
     // A case under version 2.
-    const second = await submitCase(stack.apiUrl, clerk, { itemCode: code, materialCodes: v2Materials, applicantName: '第二版' });
+    const second = await submitCase(stack.apiUrl, clerk, { itemCode: code, materialCodes: v2Materials, applicantName: '孙二' });
     expect(second.status, JSON.stringify(second.body)).toBe(201);
     const caseV2 = second.body.caseId;
 

@@ -580,8 +580,8 @@ describe('province simulator: admin API', () => {
 
     const res = await admin('GET', `/_admin/provinces/${GD}/requests`);
     expect(res.body).toEqual([
-      { method: 'POST', path: `/provinces/${GD}/cases`, idempotencyKey: `${c.caseId}:create`, status: 201, at: expect.any(String) },
-      { method: 'GET', path: `/provinces/${GD}/cases/${c.provinceCaseId}`, idempotencyKey: null, status: 200, at: expect.any(String) },
+      { method: 'POST', path: `/provinces/${GD}/cases`, idempotencyKey: `${c.caseId}:create`, status: 201, at: expect.any(String), replayed: false },
+      { method: 'GET', path: `/provinces/${GD}/cases/${c.provinceCaseId}`, idempotencyKey: null, status: 200, at: expect.any(String), replayed: false },
     ]);
     expect(sim.requests(GD)).toEqual(res.body);
   });
