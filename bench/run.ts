@@ -4,7 +4,7 @@
 // (harness/processes.ts), the twin's worker; this process is only the load generator.
 //
 //   npm run bench -- [--cases=200] [--concurrency=40] [--latency-cases=20] [--rounds=2]
-//                    [--intake-seconds=30] [--settings=raised,paced] [--out=.data/bench] [--profile]
+//                    [--intake-seconds=30] [--settings=raised,paced,cluster] [--out=.data/bench] [--profile]
 //
 // Measured, per dev-server setting (docs/benchmarks.md says why there are two):
 //  - latency with one case in flight: first response (POST /v1/cases; the twin's workflow start)
@@ -26,9 +26,10 @@ import proto from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
 import { migrate } from '../db/migrate.js';
-import { connectTemporalClient } from '../clients/temporal.js';
+import { connectTemporalClient, temporalConnectionOptions } from '../clients/temporal.js';
 import { caseWorkflowId, SEARCH_ATTRIBUTES } from '../workflows/messages.js';
-import { findFreePort, startTemporalDevServer, type TemporalDevServer } from '../dev/temporal-server.js';
+import { findFreePort, startTemporalDevServer } from '../dev/temporal-server.js';
+import { CLUSTER_SERVICES, startTemporalCluster, type ClusterTls } from '../dev/temporal-cluster.js';
 import { createDatabase } from '../harness/database.js';
 import { ManagedProcess, startProcessStack, type ProcessStack } from '../harness/processes.js';
 import { samplePdf, uploadFile, validIdNumber } from '../harness/cases.js';
@@ -71,8 +72,11 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const SETTINGS: Record<string, Record<string, number>> = {
   paced: {},
   raised: { 'history.transferProcessorMaxPollRPS': 1000, 'history.timerProcessorMaxPollRPS': 1000 },
+  // The production shape (dev/temporal-cluster.ts): four services as processes on PostgreSQL,
+  // four history shards, mutual TLS; the server's own defaults.
+  cluster: {},
 };
-const settingsList = (args.settings ?? 'raised,paced').split(',').map((s) => {
+const settingsList = (args.settings ?? 'raised,paced,cluster').split(',').map((s) => {
   if (!(s in SETTINGS)) throw new Error(`--settings: unknown "${s}" (known: ${Object.keys(SETTINGS).join(', ')})`);
   return s;
 });
@@ -283,12 +287,36 @@ interface SettingResult {
   profiles?: Record<string, ProfileSummary>;
 }
 
+interface Server {
+  address: string;
+  /** The server's processes, for their CPU time. */
+  pids(): number[];
+  /** The TLS client settings (TEMPORAL_TLS_*) when the server requires them. */
+  tls?: ClusterTls;
+  stop(): Promise<void>;
+}
+
+/** The dev server with the setting's dynamic config, or the production-shape cluster. */
+async function startServer(setting: string, runDir: string): Promise<Server> {
+  if (setting === 'cluster') {
+    const cluster = await startTemporalCluster({ dir: path.join(runDir, 'cluster'), searchAttributes: { ...SEARCH_ATTRIBUTES }, historyShards: 4, log: () => {} });
+    return {
+      address: cluster.address,
+      pids: () => CLUSTER_SERVICES.map((s) => cluster.pid(s)).filter((pid): pid is number => pid !== null),
+      tls: cluster.tls,
+      stop: () => cluster.stop(),
+    };
+  }
+  const dev = await startTemporalDevServer({ headless: true, searchAttributes: { ...SEARCH_ATTRIBUTES }, dynamicConfig: SETTINGS[setting], log: () => {} });
+  const pid = findPids((cmd) => cmd.includes('start-dev') && cmd.includes(`--port ${dev.address.split(':')[1]}`))[0];
+  if (!pid) throw new Error('cannot find the Temporal dev server process');
+  return { address: dev.address, pids: () => [pid], stop: () => dev.stop() };
+}
+
 async function benchSetting(setting: string, bundlePath: string, runDir: string): Promise<SettingResult> {
   const log = (line: string) => process.stderr.write(`[${setting}] ${line}\n`);
-  log(`starting the Temporal dev server (dynamic config ${JSON.stringify(SETTINGS[setting])}), PostgreSQL database, simulator, tongban and the bare twin…`);
-  const temporal: TemporalDevServer = await startTemporalDevServer({ headless: true, searchAttributes: { ...SEARCH_ATTRIBUTES }, dynamicConfig: SETTINGS[setting], log: () => {} });
-  const temporalPid = findPids((cmd) => cmd.includes('start-dev') && cmd.includes(`--port ${temporal.address.split(':')[1]}`))[0];
-  if (!temporalPid) throw new Error('cannot find the Temporal dev server process');
+  log(`starting ${setting === 'cluster' ? 'the production-shape Temporal cluster' : `the Temporal dev server (dynamic config ${JSON.stringify(SETTINGS[setting])})`}, a PostgreSQL database, the simulator, tongban and the bare twin…`);
+  const temporal = await startServer(setting, runDir);
   const db = await createDatabase('tongban_bench');
   const dbName = new URL(db.url).pathname.slice(1);
   await migrate(db.url);
@@ -302,7 +330,7 @@ async function benchSetting(setting: string, bundlePath: string, runDir: string)
     workflowBundlePath: bundlePath,
     // Production pacing where it matters to a happy path: no status poll before the callbacks
     // (STATUS_POLL_AFTER_MS), the working calendar instead of one-minute days, info logs off.
-    env: { PROVINCE_RATE_LIMIT: '1000', STATUS_POLL_AFTER_MS: String(10 * 60_000), WORKING_DAY_MS: '', LOG_LEVEL: 'warn' },
+    env: { PROVINCE_RATE_LIMIT: '1000', STATUS_POLL_AFTER_MS: String(10 * 60_000), WORKING_DAY_MS: '', LOG_LEVEL: 'warn', ...temporal.tls },
     nodeArgs,
     simulatorEnv: { SIMULATOR_REVIEW_DELAY_MS: '100', SIMULATOR_SMS_DELIVERY_DELAY_MS: '100' },
   });
@@ -318,14 +346,15 @@ async function benchSetting(setting: string, bundlePath: string, runDir: string)
       BARE_MATERIALS_DIR: materialsDir,
       BARE_CALLBACK_PORT: String(callbackPort),
       BARE_PROVINCE_RATE_LIMIT: '1000',
+      ...temporal.tls,
     },
     nodeArgs,
     ready: { line: /bare worker running/ },
     logDir: path.join(runDir, `${setting}-logs`),
   });
   let result: SettingResult | undefined;
-  const tongbanClient = await connectTemporalClient({ address: temporal.address, namespace: 'default', keyring: stack.secrets.payloadKeys });
-  const bareClient = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+  const tongbanClient = await connectTemporalClient({ address: temporal.address, namespace: 'default', keyring: stack.secrets.payloadKeys, security: temporal.tls });
+  const bareClient = new Client({ connection: await Connection.connect(temporalConnectionOptions(temporal.address, temporal.tls)) });
   try {
     await bareWorker.start();
     // The same three materials for every case, on both sides.
@@ -362,11 +391,11 @@ async function benchSetting(setting: string, bundlePath: string, runDir: string)
         const workerPid = subject.workerPid();
         const idleRss = rssBytes(workerPid);
         let peakRss = idleRss;
-        const before = await snapshot(subject, temporalPid, admin, dbName);
+        const before = await snapshot(subject, temporal.pids(), admin, dbName);
         const { timings, seconds, workflowIds } = await runCases(subject, CASES, CONCURRENCY, `[${setting}] throughput ${side} ${round}/${ROUNDS}`, () => {
           peakRss = Math.max(peakRss, rssBytes(workerPid));
         });
-        const after = await snapshot(subject, temporalPid, admin, dbName);
+        const after = await snapshot(subject, temporal.pids(), admin, dbName);
         const cpuPerCase = Object.fromEntries(Object.keys(after.cpu).map((k) => [k, (after.cpu[k]! - (before.cpu[k] ?? 0)) / CASES]));
         cpuPerCase.total = Object.values(cpuPerCase).reduce((a, b) => a + b, 0);
         result.throughput.push({
@@ -421,9 +450,9 @@ async function benchSetting(setting: string, bundlePath: string, runDir: string)
   }
 }
 
-async function snapshot(subject: Subject, temporalPid: number, admin: pg.Pool, dbName: string): Promise<Resources> {
+async function snapshot(subject: Subject, temporalPids: number[], admin: pg.Pool, dbName: string): Promise<Resources> {
   const postgresCommitCount = await postgresCommits(admin, dbName);
-  const cpu: Record<string, number> = { temporal: cpuSeconds(temporalPid), postgres: postgresCpuSeconds() };
+  const cpu: Record<string, number> = { temporal: temporalPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0), postgres: postgresCpuSeconds() };
   for (const [name, pid] of Object.entries(subject.pids())) cpu[name] = cpuSeconds(pid);
   return { cpu, postgresCommits: postgresCommitCount };
 }
@@ -440,7 +469,8 @@ function summarise(results: SettingResult[]): string {
     const by = <T extends { side: Side }>(runs: T[], side: Side) => runs.filter((x) => x.side === side);
     const tput = (side: Side) => by(r.throughput, side).map((x) => x.casesPerSecond);
     const ratio = mean(tput('tongban')) / mean(tput('bare'));
-    out.push(`\n### ${r.setting} (${JSON.stringify(r.dynamicConfig)})\n`);
+    const server = r.setting === 'cluster' ? 'Temporal 1.29.1 cluster: four services as processes on PostgreSQL, 4 history shards, mutual TLS' : `dev server, dynamic config ${JSON.stringify(r.dynamicConfig)}`;
+    out.push(`\n### ${r.setting} (${server})\n`);
     out.push(
       markdownTable(
         ['measure', 'tongban', 'bare twin', 'tongban ÷ bare'],
@@ -471,7 +501,7 @@ function summarise(results: SettingResult[]): string {
             const b = mean(by(r.throughput, 'bare').map((x) => x.cpuPerCase[k] ?? 0)) * 1000;
             return [`CPU per case, ${k} (ms)`, t.toFixed(0), k === 'api' ? '–' : b.toFixed(0), k === 'api' ? '–' : (t / b).toFixed(2)];
           }),
-          ['PostgreSQL commits per case', mean(by(r.throughput, 'tongban').map((x) => x.postgresCommitsPerCase)).toFixed(1), mean(by(r.throughput, 'bare').map((x) => x.postgresCommitsPerCase)).toFixed(1), '–'],
+          ["commits to tongban's database per case (bare: tongban idle)", mean(by(r.throughput, 'tongban').map((x) => x.postgresCommitsPerCase)).toFixed(1), mean(by(r.throughput, 'bare').map((x) => x.postgresCommitsPerCase)).toFixed(1), '–'],
           ['history events per case', mean(by(r.throughput, 'tongban').map((x) => x.history.events)).toFixed(0), mean(by(r.throughput, 'bare').map((x) => x.history.events)).toFixed(0), '–'],
           ['history KiB per case', (mean(by(r.throughput, 'tongban').map((x) => x.history.bytes)) / 1024).toFixed(1), (mean(by(r.throughput, 'bare').map((x) => x.history.bytes)) / 1024).toFixed(1), '–'],
           ['worker KiB per case in flight', mean(by(r.throughput, 'tongban').map((x) => x.workerKiBPerCaseInFlight)).toFixed(0), mean(by(r.throughput, 'bare').map((x) => x.workerKiBPerCaseInFlight)).toFixed(0), '–'],

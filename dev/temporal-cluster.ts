@@ -141,7 +141,12 @@ export async function startTemporalCluster(opts: TemporalClusterOptions): Promis
 
   const started = Date.now();
   try {
-    for (const service of CLUSTER_SERVICES) startService(service);
+    // History first, alone until it listens: each service writes the cluster's metadata row when
+    // it starts, and two doing it at once can lose the race to a duplicate key and exit (seen with
+    // matching on a busy machine).
+    startService('history');
+    await waitForListening(ports.history.grpc, () => (running('history') ? null : `the history service exited:\n${tail(logFile('history'))}`));
+    for (const service of CLUSTER_SERVICES) if (service !== 'history') startService(service);
     log(`Temporal cluster: ${CLUSTER_SERVICES.join(', ')} started as separate processes (${historyShards} history shards); frontend ${address} (TLS)`);
     const connection = await waitForFrontend(address, clientTls, () => {
       for (const s of CLUSTER_SERVICES) if (!running(s)) return `the ${s} service exited:\n${tail(logFile(s))}`;
@@ -155,6 +160,8 @@ export async function startTemporalCluster(opts: TemporalClusterOptions): Promis
     } finally {
       await connection.close();
     }
+    const exited = CLUSTER_SERVICES.filter((service) => !running(service));
+    if (exited.length > 0) throw new Error(`Temporal cluster: ${exited.join(', ')} exited during start:\n${exited.map((s) => tail(logFile(s))).join('\n')}`);
   } catch (err) {
     await stopServices();
     await dropDatabases().catch(() => undefined);
@@ -495,6 +502,27 @@ function tail(file: string, lines = 30): string {
     return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
+  }
+}
+
+/** Resolves once something accepts connections on the port; fails with `failure()`'s reason, or after the ready timeout. */
+async function waitForListening(port: number, failure: () => string | null): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const reason = failure();
+    if (reason) throw new Error(reason);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${READY_TIMEOUT_MS} ms`);
+    await sleep(200);
   }
 }
 

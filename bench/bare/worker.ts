@@ -2,11 +2,13 @@
 // province queue and a callback receiver that turns each province callback into a signal, as
 // tongban's worker and api do for a case. Started by bench/run.ts; configured by environment:
 //   TEMPORAL_ADDRESS, BARE_PROVINCES (JSON [{code, baseUrl, secret}]), BARE_MATERIALS_DIR,
-//   BARE_CALLBACK_PORT, BARE_PROVINCE_RATE_LIMIT (activities per second per province queue).
+//   BARE_CALLBACK_PORT, BARE_PROVINCE_RATE_LIMIT (activities per second per province queue), and
+//   tongban's TEMPORAL_TLS_* variables for a cluster that requires TLS.
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { temporalConnectionOptions } from '../../clients/temporal.js';
 import { provinceEventSchema } from '../../contracts/province.js';
 import { createBareLocalActivities, createBareProvinceActivities } from './activities.js';
 
@@ -17,7 +19,8 @@ async function main() {
   const address = required('TEMPORAL_ADDRESS');
   const provinces = JSON.parse(required('BARE_PROVINCES')) as { code: string; baseUrl: string; secret: string }[];
   const rateLimit = Number(process.env.BARE_PROVINCE_RATE_LIMIT ?? 1000);
-  const connection = await NativeConnection.connect({ address });
+  const options = temporalConnectionOptions(address, process.env);
+  const connection = await NativeConnection.connect(options);
   const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
   const workers = [
     await Worker.create({ connection, taskQueue: BARE_CASE_QUEUE, workflowsPath, activities: createBareLocalActivities() }),
@@ -32,7 +35,7 @@ async function main() {
       ),
     )),
   ];
-  const client = new Client({ connection: await Connection.connect({ address }) });
+  const client = new Client({ connection: await Connection.connect(options) });
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
