@@ -64,8 +64,8 @@ const participantCaseIdOf = (v: CaseView, key: string) => String(v.timeline.find
 const types = (v: CaseView) => v.timeline.map((e) => e.type);
 
 beforeAll(async () => {
-  // Reviews of 2 s, so a test can act while two participants review in parallel.
-  stack = await startTestStack({ simulator: { reviewDelayMs: 2000, correctionDelayMs: 500 } });
+  // Reviews of 4 s, so a test can act while two participants review in parallel (with room for a busy machine).
+  stack = await startTestStack({ simulator: { reviewDelayMs: 4000, correctionDelayMs: 500 } });
   clerk = await stack.token('clerk', '440100');
 });
 
