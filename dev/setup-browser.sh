@@ -14,22 +14,7 @@ if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "setup-browser: apt-get not found; install ${need[*]} with your system's package manager" >&2
-  exit 1
-fi
-
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
-    echo "setup-browser: run as root (or install sudo) to install ${need[*]}" >&2
-    exit 1
-  fi
-fi
-
-echo "setup-browser: installing ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+apt_install setup-browser "${need[@]}"
 fc-cache -f >/dev/null 2>&1 || true
 echo "setup-browser: done ($(/usr/bin/chromium --version 2>/dev/null || echo chromium))"

@@ -11,22 +11,7 @@ if command -v promtool >/dev/null 2>&1; then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "setup-promtool: apt-get not found; install promtool (Prometheus 2.x) with your system's package manager" >&2
-  exit 1
-fi
-
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
-    echo "setup-promtool: run as root (or install sudo) to install prometheus" >&2
-    exit 1
-  fi
-fi
-
-echo "setup-promtool: installing prometheus (for promtool)"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
 # No recommends: the package would pull in its node exporter and web assets otherwise.
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends prometheus
+apt_install setup-promtool prometheus
 echo "setup-promtool: done ($(promtool --version 2>&1 | head -n 1))"

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../simulator/callbacks.js';
 import {
   formatLicenceId,
   isUnifiedSocialCreditCode,
@@ -13,20 +14,9 @@ import {
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-/** A small seeded generator (mulberry32), so the property tests are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBodies(count: number, seed: number): string[] {
-  const next = seeded(seed);
+  const next = seededRandom(seed);
   return Array.from({ length: count }, () => {
     const length = 1 + Math.floor(next() * 40);
     return Array.from({ length }, () => ALPHABET[Math.floor(next() * 36)]).join('');
