@@ -10,7 +10,7 @@ import type { Secrets } from '../config/secrets.js';
 import { sha256Hex } from '../crypto/signing.js';
 import { writeAuditOnce } from '../db/audit.js';
 import { insertCase, lockCase } from '../db/cases.js';
-import { findFiles } from '../db/files.js';
+import { findFiles, type FileRecord } from '../db/files.js';
 import { claimIntake, findIntake, type IntakeClaim, type IntakeRecord } from '../db/intake.js';
 import { withTransaction } from '../db/transaction.js';
 import type { CaseInput, CaseStage, CaseStatus, MaterialRef } from '../domain/case.js';
@@ -32,7 +32,7 @@ import {
   RECEIVING_REGION_KEY,
 } from '../workflows/messages.js';
 import type { StaffClaims } from './auth.js';
-import { itemForIntake } from './items.js';
+import { itemForIntake, publishedItemForIntake } from './items.js';
 import type { Metrics } from './metrics.js';
 import { problem, type FieldError } from './problem.js';
 import { IDEMPOTENCY_KEY, type CaseSubmission } from './schemas.js';
@@ -94,15 +94,30 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
   const allowed = mayAct(staff, 'case.submit', body);
   if (!allowed.ok) throw problem(403, allowed.detail);
   const requestHash = sha256Hex(canonicalJson(body));
-  let earlier = await findIntake(deps.pool, idempotencyKey);
+  // The key, the published item and the files do not depend on one another: one wait for three
+  // reads. The item's refusal (422) is held until it matters, since a repeat does not need it.
+  const [found, published, files] = await Promise.all([
+    findIntake(deps.pool, idempotencyKey),
+    publishedItemForIntake(deps.pool, body.itemCode).then(
+      (definition) => ({ definition }),
+      (refusal: unknown) => ({ refusal }),
+    ),
+    findFiles(deps.pool, body.materials.map((m) => m.fileId)),
+  ]);
+  let earlier = found;
   if (earlier) checkRepeat(earlier, requestHash, staff);
   // A repeat whose case row exists has nothing left to do.
   if (earlier?.status && earlier.stage) return { caseId: earlier.caseId, status: earlier.status, stage: earlier.stage, replayed: true };
 
   // The code's published version, pinned whole into the case (422 naming itemCode when there is
   // none); a retry keeps the version its first attempt pinned, whatever was published since.
-  let item = await itemForIntake(deps.pool, body.itemCode, earlier?.itemVersion ?? null);
-  let materials = await checkSubmission(deps, staff, item, body);
+  const pinnedItem = async (version: number | null): Promise<ItemDefinition> => {
+    if (version !== null && !('definition' in published && published.definition.version === version)) return itemForIntake(deps.pool, body.itemCode, version);
+    if ('refusal' in published) throw published.refusal;
+    return published.definition;
+  };
+  let item = await pinnedItem(earlier?.itemVersion ?? null);
+  let materials = checkSubmission(deps, staff, item, body, files);
 
   let claimed: IntakeClaim | null = earlier;
   if (!earlier) {
@@ -121,8 +136,8 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
   if (!claimed) throw problem(503, 'the intake could not be recorded; retry with the same Idempotency-Key');
   // A concurrent first attempt may have pinned another version (one was published in between).
   if (claimed.itemVersion !== null && claimed.itemVersion !== item.version) {
-    item = await itemForIntake(deps.pool, body.itemCode, claimed.itemVersion);
-    materials = await checkSubmission(deps, staff, item, body);
+    item = await pinnedItem(claimed.itemVersion);
+    materials = checkSubmission(deps, staff, item, body, files);
   }
 
   const input = caseInputOf(deps, staff, item, body, materials, claimed);
@@ -152,8 +167,8 @@ function checkRepeat(earlier: IntakeRecord, requestHash: string, staff: StaffCla
   }
 }
 
-/** Every semantic problem at once (一次性告知), or the materials enriched from the files table. */
-async function checkSubmission(deps: IntakeDeps, staff: StaffClaims, item: ItemDefinition, body: CaseSubmission): Promise<MaterialRef[]> {
+/** Every semantic problem at once (一次性告知), or the materials enriched from their file rows. */
+function checkSubmission(deps: IntakeDeps, staff: StaffClaims, item: ItemDefinition, body: CaseSubmission, rows: readonly FileRecord[]): MaterialRef[] {
   const errors: FieldError[] = [];
   const known = new Set(item.materials.map((m) => m.code));
   body.materials.forEach((m, i) => {
@@ -162,7 +177,6 @@ async function checkSubmission(deps: IntakeDeps, staff: StaffClaims, item: ItemD
   const missing = missingRequiredMaterials(item, body.materials);
   if (missing.length) errors.push({ path: 'materials', message: `required materials missing: ${missing.join(', ')}` });
 
-  const rows = await findFiles(deps.pool, body.materials.map((m) => m.fileId));
   // A file uploaded outside the staff member's region is treated as absent: file ids must not
   // become a way to attach (or probe for) another region's uploads.
   const files = new Map(rows.filter((f) => regionCovers(staff.region, f.uploadedRegion)).map((f) => [f.fileId, f]));

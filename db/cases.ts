@@ -26,16 +26,27 @@ export async function lockCase(db: Queryable, caseId: string): Promise<void> {
   await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`case:${caseId}`]);
 }
 
-/** Inserts the case row and its materials unless they exist; true when this call inserted the case row. */
+/**
+ * Inserts the case row and its materials unless they exist, in one statement (one round trip
+ * however many materials); true when this call inserted the case row.
+ */
 export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys): Promise<boolean> {
-  const { applicant, item } = input;
-  const inserted = await db.query(
-    `INSERT INTO cases (case_id, item_code, item_version, item_name, receiving_region, handling_region, channel,
-       stage, status, applicant_name_masked, applicant_name_sealed, id_number_hash, id_number_masked, id_number_sealed,
-       phone_masked, phone_sealed, delivery_method, delivery_address_sealed, delivery, promised_days, statutory_days,
-       submitted_by, submitted_at, updated_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,'intake','active',$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21)
-     ON CONFLICT (case_id) DO NOTHING`,
+  const { applicant, item, materials } = input;
+  const { rows } = await db.query<{ inserted: number }>(
+    `WITH case_row AS (
+       INSERT INTO cases (case_id, item_code, item_version, item_name, receiving_region, handling_region, channel,
+         stage, status, applicant_name_masked, applicant_name_sealed, id_number_hash, id_number_masked, id_number_sealed,
+         phone_masked, phone_sealed, delivery_method, delivery_address_sealed, delivery, promised_days, statutory_days,
+         submitted_by, submitted_at, updated_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,'intake','active',$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21)
+       ON CONFLICT (case_id) DO NOTHING
+       RETURNING 1
+     ), material_rows AS (
+       INSERT INTO case_materials (case_id, material_code, file_id, sha256, size, content_type)
+       SELECT $1, * FROM unnest($22::text[], $23::uuid[], $24::text[], $25::bigint[], $26::text[])
+       ON CONFLICT DO NOTHING
+     )
+     SELECT count(*)::int AS inserted FROM case_row`,
     [
       input.caseId, item.code, item.version, item.name, input.receivingRegion, input.handlingRegion, input.channel,
       maskName(applicant.name), sealText(keys.keyring, applicant.name),
@@ -44,14 +55,9 @@ export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys)
       input.delivery.method, input.delivery.address ? sealText(keys.keyring, input.delivery.address) : null,
       JSON.stringify({ method: input.delivery.method, status: 'pending' }),
       item.promisedDays, item.statutoryDays, input.submittedBy.id, input.submittedAt,
+      materials.map((m) => m.materialCode), materials.map((m) => m.fileId), materials.map((m) => m.sha256),
+      materials.map((m) => m.size), materials.map((m) => m.contentType),
     ],
   );
-  for (const m of input.materials) {
-    await db.query(
-      `INSERT INTO case_materials (case_id, material_code, file_id, sha256, size, content_type)
-       VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
-      [input.caseId, m.materialCode, m.fileId, m.sha256, m.size, m.contentType],
-    );
-  }
-  return inserted.rowCount === 1;
+  return rows[0]!.inserted === 1;
 }
