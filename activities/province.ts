@@ -32,7 +32,7 @@ import {
   type ProvinceCaseStatusName,
   type ProvinceEventMessage,
 } from '../contracts/province.js';
-import type { CaseInput } from '../domain/case.js';
+import { createCaseRequestOf, type CaseInput } from '../domain/case.js';
 import type { MaterialsStore } from '../materials/store.js';
 import { MaterialNotFoundError } from '../materials/store.js';
 import { createProvinceGateway, PROVINCE_RESPONSE_INVALID, type ProvinceGateway, type ProvinceRequest } from './gateway.js';
@@ -156,20 +156,12 @@ export function createProvinceActivities(deps: ProvinceDeps) {
       return res.valid ? { ...base, valid: true, licenceNumber: res.licenceNumber, issuer: res.issuer } : { ...base, valid: false, reason: res.reason };
     },
 
-    async createProvinceCase(args: ProvinceCall & { input: CaseInput }): Promise<{ provinceCaseId: string }> {
-      const { input } = args;
-      const body: CreateCaseRequest = {
-        caseId: input.caseId,
-        itemCode: input.item.code,
-        itemVersion: input.item.version,
-        receivingRegion: input.receivingRegion,
-        handlingRegion: input.handlingRegion,
-        channel: input.channel,
-        applicant: input.applicant,
-        materials: input.materials.map(({ materialCode, sha256, size, contentType }) => ({ materialCode, sha256, size, contentType })),
-        delivery: input.delivery,
-        callbackUrl: input.callbackUrl,
-      };
+    /**
+     * Creates the case at the handling authority. Workflows send the request itself; tasks
+     * scheduled by workflow code older than that carry the whole case input instead.
+     */
+    async createProvinceCase(args: ProvinceCall & ({ request: CreateCaseRequest } | { input: CaseInput })): Promise<{ provinceCaseId: string }> {
+      const body: CreateCaseRequest = 'request' in args ? args.request : createCaseRequestOf(args.input);
       const res = await call(args.provinceCode, { method: 'POST', path: '/cases', timeoutMs, idempotencyKey: args.idempotencyKey, json: body }, createCaseResponseSchema);
       return { provinceCaseId: res.provinceCaseId };
     },

@@ -13,7 +13,7 @@ import { insertCase, lockCase } from '../db/cases.js';
 import { findFiles, type FileRecord } from '../db/files.js';
 import { claimIntake, findIntake, type IntakeClaim, type IntakeRecord } from '../db/intake.js';
 import { withTransaction } from '../db/transaction.js';
-import type { CaseInput, CaseStage, CaseStatus, MaterialRef } from '../domain/case.js';
+import { caseItemOf, type CaseInput, type CaseStage, type CaseStatus, type MaterialRef } from '../domain/case.js';
 import { canonicalJson } from '../domain/canonicalJson.js';
 import { missingRequiredMaterials } from '../domain/itemMaterials.js';
 import type { ItemDefinition } from '../domain/items.js';
@@ -211,7 +211,7 @@ function caseInputOf(deps: Pick<IntakeDeps, 'config' | 'secrets'>, staff: StaffC
   const joint = jointPlanOf(deps, item, body, claim.caseId);
   return {
     caseId: claim.caseId,
-    item,
+    item: caseItemOf(item),
     applicant: { name: body.applicant.name, idNumber: body.applicant.idNumber, phone: body.applicant.phone },
     receivingRegion: body.receivingRegion,
     handlingRegion: body.handlingRegion,

@@ -1,5 +1,6 @@
 // The case (办件): its stages, statuses, workflow input and the state a query returns. Pure types
 // and constants shared by workflows, activities, api and tests.
+import type { CreateCaseRequest } from '../contracts/province.js';
 import type { CaseEventType } from './caseEvents.js';
 import type { SlaState } from './clock.js';
 import type { SlaLimit } from './sla.js';
@@ -84,9 +85,27 @@ export interface CaseTiming {
   workingDayMs?: number;
 }
 
+/**
+ * The part of an item definition a case runs by, pinned into its input at intake: what the
+ * procedure, the projection and the province request read. The guide's text (legal basis,
+ * conditions, process, fee, sample notes) stays in item_versions under the same version, so it is
+ * not carried, sealed and stored in every case's history. Inputs recorded before this carry the
+ * whole definition, which is a superset.
+ */
+export type CaseItem = Pick<
+  ItemDefinition,
+  | 'code' | 'version' | 'name' | 'type' | 'handlingType' | 'applicationFields' | 'materials' | 'promisedDays' | 'statutoryDays'
+  | 'specialProcedures' | 'result' | 'deliveryMethods' | 'review' | 'joint'
+>;
+
+export function caseItemOf(item: ItemDefinition): CaseItem {
+  const { code, version, name, type, handlingType, applicationFields, materials, promisedDays, statutoryDays, specialProcedures, result, deliveryMethods, review, joint } = item;
+  return { code, version, name, type, handlingType, applicationFields, materials, promisedDays, statutoryDays, specialProcedures, result, deliveryMethods, review, ...(joint ? { joint } : {}) };
+}
+
 export interface CaseInput {
   caseId: string;
-  item: ItemDefinition;
+  item: CaseItem;
   applicant: Applicant;
   receivingRegion: string;
   handlingRegion: string;
@@ -349,4 +368,26 @@ export interface CaseSla {
   readAt: string;
   /** Art. 44: once approved, the delivery of the result (mail, window), 10 working days from the approval. */
   delivery?: SlaLimit | null;
+}
+
+/**
+ * What the handling authority is sent to create the case (POST /cases): built in the workflow from
+ * the case as it stands (after a reroute or a receiving-side correction), so the activity's input
+ * carries the request alone rather than the whole case input with its pinned item definition.
+ */
+export function createCaseRequestOf(
+  input: Pick<CaseInput, 'caseId' | 'item' | 'receivingRegion' | 'handlingRegion' | 'channel' | 'applicant' | 'materials' | 'delivery' | 'callbackUrl'>,
+): CreateCaseRequest {
+  return {
+    caseId: input.caseId,
+    itemCode: input.item.code,
+    itemVersion: input.item.version,
+    receivingRegion: input.receivingRegion,
+    handlingRegion: input.handlingRegion,
+    channel: input.channel,
+    applicant: input.applicant,
+    materials: input.materials.map(({ materialCode, sha256, size, contentType }) => ({ materialCode, sha256, size, contentType })),
+    delivery: input.delivery,
+    callbackUrl: input.callbackUrl,
+  };
 }

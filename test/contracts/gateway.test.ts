@@ -14,7 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROVINCE_REFUSED, PROVINCE_RESPONSE_INVALID } from '../../activities/gateway.js';
 import { createProvinceActivities, type ProvinceActivities } from '../../activities/province.js';
 import { findBuiltinItem } from '../../catalog/seed.js';
-import type { CaseInput } from '../../domain/case.js';
+import { createCaseRequestOf, type CaseInput } from '../../domain/case.js';
 import { createFilesystemStore, type MaterialsStore } from '../../materials/store.js';
 import { startSimulator, type Simulator } from '../../simulator/server.js';
 
@@ -96,7 +96,7 @@ async function caseInput(): Promise<CaseInput> {
 async function createdCase() {
   const input = await caseInput();
   const call = { caseId: input.caseId, provinceCode: SC };
-  const { provinceCaseId } = await run(activities.createProvinceCase, { ...call, idempotencyKey: `${input.caseId}:create`, input });
+  const { provinceCaseId } = await run(activities.createProvinceCase, { ...call, idempotencyKey: `${input.caseId}:create`, request: createCaseRequestOf(input) });
   return { input, call, provinceCaseId };
 }
 
@@ -107,6 +107,21 @@ async function submittedCase() {
   await run(activities.submitProvinceCase, { ...c.call, idempotencyKey: `${c.input.caseId}:submit`, provinceCaseId: c.provinceCaseId });
   return c;
 }
+
+describe('province gateway: creating the case', () => {
+  it('When a task scheduled by older workflow code carries the whole case input, then the province receives the same request as from the request itself', async () => {
+    const c = await createdCase();
+    // The simulator answers a reused key from its store only for the same body (else 409).
+    const legacy = await run(activities.createProvinceCase, { ...c.call, idempotencyKey: `${c.input.caseId}:create`, input: c.input });
+
+    expect(legacy.provinceCaseId).toBe(c.provinceCaseId);
+    const creates = sim.requests(SC).filter((r) => r.method === 'POST' && r.path.endsWith('/cases'));
+    expect(creates.map((r) => [r.status, r.idempotencyKey])).toEqual([
+      [201, `${c.input.caseId}:create`],
+      [201, `${c.input.caseId}:create`],
+    ]);
+  });
+});
 
 describe('province gateway: refusals and outages', () => {
   it('When the province refuses with a 4xx, then a non-retryable ProvinceRefused carries status, reason and problem type', async () => {

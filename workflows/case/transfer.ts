@@ -4,6 +4,7 @@
 // number it gave, the materials went by courier, the submission was made in its own system): the
 // case then goes on with what the call would have answered.
 import { ApplicationFailure } from '@temporalio/workflow';
+import { createCaseRequestOf } from '../../domain/case.js';
 import { provinceKey } from './keys.js';
 import { enter, type CaseRun } from './run.js';
 import { offlineStep } from './step.js';
@@ -14,11 +15,11 @@ export async function transfer(c: CaseRun): Promise<void> {
   c.transferStarted = true;
   // The materials as they stand: a receiving-side correction may have replaced some; after a
   // reroute, the new authority and where it calls back.
-  const sending = { ...input, handlingRegion: c.handlingRegion, callbackUrl: c.callbackUrl, materials: c.materials };
+  const request = createCaseRequestOf({ ...input, handlingRegion: c.handlingRegion, callbackUrl: c.callbackUrl, materials: c.materials });
   const created = await offlineStep(
     c,
     'createProvinceCase',
-    () => province.createProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(keyBase, 'create'), input: sending }),
+    () => province.createProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(keyBase, 'create'), request }),
     (offline) => {
       // The validator (workflows/case/handlers.ts) asks for the number; this is the last fence.
       if (!offline.provinceCaseId) throw ApplicationFailure.nonRetryable('a case created offline needs the number the authority gave it', 'OfflineNotAllowed');

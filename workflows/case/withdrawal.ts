@@ -7,6 +7,7 @@
 // Cases started before WITHDRAWAL_PATCH keep the earlier behaviour (withdrawn on our side whatever
 // the province answered), so their histories replay unchanged.
 import { ActivityFailure, CancellationScope, patched } from '@temporalio/workflow';
+import { createCaseRequestOf } from '../../domain/case.js';
 import type { StaffCommand } from '../messages.js';
 import { provinceKey } from './keys.js';
 import { enter, type CaseRun } from './run.js';
@@ -63,7 +64,7 @@ async function legacyWithdrawal(c: CaseRun, cmd: StaffCommand): Promise<Withdraw
   if (c.transferStarted) {
     try {
       const provinceCaseId =
-        c.state.provinceCaseId ?? (await province.createProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(c.keyBase, 'create'), input })).provinceCaseId;
+        c.state.provinceCaseId ?? (await province.createProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(c.keyBase, 'create'), request: createCaseRequestOf(input) })).provinceCaseId;
       c.state.provinceCaseId = provinceCaseId;
       const res = await province.withdrawProvinceCase({ caseId, provinceCode, idempotencyKey: provinceKey(c.keyBase, 'withdraw'), provinceCaseId, reason: cmd.reason });
       provinceResult = res.status;
