@@ -4,7 +4,7 @@
 // (harness/processes.ts), the twin's worker; this process is only the load generator.
 //
 //   npm run bench -- [--cases=200] [--concurrency=40] [--latency-cases=20] [--rounds=2]
-//                    [--intake-seconds=30] [--settings=raised,paced,cluster] [--out=.data/bench] [--profile]
+//                    [--intake-seconds=30] [--hold=500] [--settings=raised,paced,cluster] [--out=.data/bench] [--profile]
 //
 // Measured, per dev-server setting (docs/benchmarks.md says why there are two):
 //  - latency with one case in flight: first response (POST /v1/cases; the twin's workflow start)
@@ -12,7 +12,9 @@
 //  - throughput at saturation: completed cases per second with `concurrency` in flight;
 //  - intake at half the saturated rate (open loop): POST /v1/cases against workflow.start;
 //  - cost per case: history events and bytes, PostgreSQL commits, CPU seconds per process,
-//    worker memory per case in flight.
+//    worker memory per case in flight;
+//  - worker memory per cached case: `hold` cases of each side held open at once (their decision
+//    callback lost, the status poll ten minutes away), the worker's resident memory before and after.
 // It prints a progress bar on every long run, a summary table at the end, and writes the raw
 // results as JSON into the output folder. With --profile, tongban's api and worker and the twin's
 // worker run under `node --cpu-prof`; the summary adds where their CPU went (bench/lib/cpuprofile.ts).
@@ -58,6 +60,8 @@ const CONCURRENCY = Number(args.concurrency ?? 40);
 const LATENCY_CASES = Number(args['latency-cases'] ?? 20);
 const ROUNDS = Number(args.rounds ?? 2);
 const INTAKE_SECONDS = Number(args['intake-seconds'] ?? 30);
+/** Cases of each side held open at once for the worker's memory per cached case (0: skip). */
+const HOLD = Number(args.hold ?? 500);
 const OUT_DIR = path.resolve(args.out ?? '.data/bench');
 const PROVINCE = '510000';
 const PROFILE = args.profile === 'true';
@@ -93,8 +97,11 @@ interface CaseTiming {
 
 interface Subject {
   side: Side;
-  /** Starts one case; resolves with the first response's time and a promise of completion. */
-  start(): Promise<{ firstResponse: number; done: Promise<void>; workflowId: string }>;
+  /**
+   * Starts one case; resolves with the first response's time and a promise of completion. A held
+   * case is applied for by HELD_APPLICANT, whose decision callback the simulator loses.
+   */
+  start(opts?: { held?: boolean }): Promise<{ firstResponse: number; done: Promise<void>; workflowId: string }>;
   /** The pids whose CPU counts as this subject's (besides Temporal and PostgreSQL). */
   pids(): Record<string, number>;
   workerPid(): number;
@@ -104,10 +111,10 @@ function tongbanSubject(stack: ProcessStack, client: Client, token: string, mate
   const api = stack.apis[0]!;
   return {
     side: 'tongban',
-    async start() {
+    async start(opts) {
       const body = {
         itemCode: 'pension-transfer',
-        applicant: { name: '压测', idNumber: validIdNumber(), phone: '13800138000' },
+        applicant: { name: opts?.held ? HELD_APPLICANT : '压测', idNumber: validIdNumber(), phone: '13800138000' },
         receivingRegion: '440100',
         handlingRegion: PROVINCE,
         channel: 'window',
@@ -138,13 +145,13 @@ function tongbanSubject(stack: ProcessStack, client: Client, token: string, mate
 function bareSubject(worker: ManagedProcess, client: Client, callbackUrl: string, materials: BareCaseInput['materials']): Subject {
   return {
     side: 'bare',
-    async start() {
+    async start(opts) {
       const caseId = randomUUID();
       const input: BareCaseInput = {
         caseId,
         provinceCode: PROVINCE,
         callbackUrl,
-        applicant: { name: '压测', idNumber: validIdNumber(), phone: '13800138000' },
+        applicant: { name: opts?.held ? HELD_APPLICANT : '压测', idNumber: validIdNumber(), phone: '13800138000' },
         materials,
       };
       const t0 = performance.now();
@@ -191,6 +198,16 @@ interface LatencyRun {
   round: number;
   firstResponse: Distribution;
   completion: Distribution;
+}
+
+interface HeldRun {
+  side: Side;
+  cases: number;
+  seconds: number;
+  workerRssBeforeMiB: number;
+  workerRssHeldMiB: number;
+  /** (held − before) worker memory over the cases held, KiB. */
+  workerKiBPerHeldCase: number;
 }
 
 interface IntakeRun {
@@ -268,6 +285,79 @@ async function historyCost(client: Client, workflowIds: string[]): Promise<{ eve
   return { events: events / sample.length, bytes: bytes / sample.length };
 }
 
+/** The applicant of held cases: a simulator rule loses their decision callbacks. */
+const HELD_APPLICANT = '压测挂起';
+
+async function addSimulatorRule(simulatorUrl: string, rule: { match: Record<string, string>; scenario: string }): Promise<void> {
+  const res = await fetch(`${simulatorUrl}/_admin/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+  if (res.status !== 201) throw new Error(`the simulator answered ${res.status} to a rule: ${await res.text()}`);
+}
+
+/** Successful submissions the simulator has seen: a held case has reached its wait for the decision. */
+async function submissions(simulatorUrl: string): Promise<number> {
+  const res = await fetch(`${simulatorUrl}/_admin/provinces/${PROVINCE}/requests`);
+  const requests = (await res.json()) as { method: string; path: string; status: number }[];
+  return requests.filter((r) => r.method === 'POST' && r.path.endsWith('/submit') && r.status < 300).length;
+}
+
+/** The median of a few readings a quarter-second apart (one reading may catch a collection). */
+async function settledRss(pid: number): Promise<number> {
+  const readings: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    readings.push(rssBytes(pid));
+    await sleep(250);
+  }
+  return readings.sort((a, b) => a - b)[4]!;
+}
+
+/**
+ * Holds `count` cases open at once, each waiting for a decision that does not come, and reads the
+ * worker's memory before and once all wait; then terminates them. `count` stays under the
+ * worker's workflow cache (the SDK's default is about 900 on this machine's heap limit), so
+ * every held case is cached.
+ */
+async function holdCases(subject: Subject, client: Client, simulatorUrl: string, count: number, label: string): Promise<HeldRun> {
+  await sleep(3000);
+  const pid = subject.workerPid();
+  const before = await settledRss(pid);
+  const submittedBefore = await submissions(simulatorUrl);
+  const bar = progressBar(label, count);
+  const started = performance.now();
+  const workflowIds: string[] = [];
+  let next = 0;
+  const starter = async () => {
+    while (next < count) {
+      next++;
+      const { workflowId, done } = await subject.start({ held: true });
+      done.catch(() => {}); // ended by the termination below
+      workflowIds.push(workflowId);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, starter));
+  for (;;) {
+    const waiting = (await submissions(simulatorUrl)) - submittedBefore;
+    bar.tick(Math.min(waiting, count), 'waiting for the decision');
+    if (waiting >= count) break;
+    if (performance.now() - started > 8 * 60_000) throw new Error(`${label}: only ${waiting} of ${count} cases reached the wait for the decision in 8 minutes`);
+    await sleep(1000);
+  }
+  await sleep(3000); // the steps after the submission (projection writes, the SLA clock) settle
+  const held = await settledRss(pid);
+  const seconds = (performance.now() - started) / 1000;
+  bar.finish(`${count} held`);
+  for (let i = 0; i < workflowIds.length; i += 50) {
+    await Promise.all(workflowIds.slice(i, i + 50).map((id) => client.workflow.getHandle(id).terminate('benchmark: held case released')));
+  }
+  return {
+    side: subject.side,
+    cases: count,
+    seconds,
+    workerRssBeforeMiB: before / 2 ** 20,
+    workerRssHeldMiB: held / 2 ** 20,
+    workerKiBPerHeldCase: (held - before) / 1024 / count,
+  };
+}
+
 async function postgresCommits(admin: pg.Pool, database: string): Promise<number> {
   // Statistics reach pg_stat_database when a backend goes idle; wait out the flush interval.
   await sleep(1200);
@@ -283,6 +373,7 @@ interface SettingResult {
   latency: LatencyRun[];
   throughput: ThroughputRun[];
   intake: IntakeRun[];
+  held: HeldRun[];
   /** With --profile: self time per module and function of each profiled process. */
   profiles?: Record<string, ProfileSummary>;
 }
@@ -377,7 +468,7 @@ async function benchSetting(setting: string, bundlePath: string, runDir: string)
     // Warm-up: JIT, connection pools and the workflow caches on both sides.
     for (const side of ['tongban', 'bare'] as const) await runCases(subjects[side], 10, 5, `[${setting}] warm-up ${side}`);
 
-    result = { setting, dynamicConfig: SETTINGS[setting]!, latency: [], throughput: [], intake: [] };
+    result = { setting, dynamicConfig: SETTINGS[setting]!, latency: [], throughput: [], intake: [], held: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const side of ['tongban', 'bare'] as const) {
         const { timings } = await runCases(subjects[side], LATENCY_CASES, 1, `[${setting}] latency ${side} ${round}/${ROUNDS}`);
@@ -426,6 +517,12 @@ async function benchSetting(setting: string, bundlePath: string, runDir: string)
         result.intake.push({ side, round, ratePerSecond: rate, requests: latencies.length, firstResponse: distribution(latencies) });
       }
     }
+    if (HOLD > 0) {
+      await addSimulatorRule(stack.simulatorUrl, { match: { applicantName: HELD_APPLICANT }, scenario: 'lost-callback' });
+      for (const side of ['tongban', 'bare'] as const) {
+        result.held.push(await holdCases(subjects[side], side === 'tongban' ? tongbanClient : bareClient, stack.simulatorUrl, HOLD, `[${setting}] held ${side}`));
+      }
+    }
     return result;
   } catch (e) {
     for (const p of [bareWorker, stack.simulator, ...stack.apis, ...stack.workers]) process.stderr.write(`--- ${p.name} log tail:\n${p.tail(15)}\n`);
@@ -436,11 +533,15 @@ async function benchSetting(setting: string, bundlePath: string, runDir: string)
     await stack.stop();
     if (PROFILE && result && fs.existsSync(profileDir)) {
       result.profiles = {};
-      // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: the main thread's (0), not tsx's loader thread.
-      for (const file of fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === '0')) {
-        const pid = Number(file.split('.')[3]);
-        result.profiles[names.get(pid) ?? `pid ${pid}`] = summariseProfile(path.join(profileDir, file), ROOT);
+      // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile, one per thread: the main thread (0), and
+      // the others summed: the worker threads that run the workflow code (and tsx's loader thread).
+      const groups = new Map<string, string[]>();
+      for (const file of fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
+        const [pid, thread] = [Number(file.split('.')[3]), file.split('.')[4]];
+        const name = `${names.get(pid) ?? `pid ${pid}`}${thread === '0' ? '' : ' (other threads)'}`;
+        groups.set(name, [...(groups.get(name) ?? []), path.join(profileDir, file)]);
       }
+      for (const [name, files] of [...groups.entries()].sort()) result.profiles[name] = summariseProfile(files, ROOT);
     }
     await tongbanClient.connection.close();
     await bareClient.connection.close();
@@ -505,6 +606,14 @@ function summarise(results: SettingResult[]): string {
           ['history events per case', mean(by(r.throughput, 'tongban').map((x) => x.history.events)).toFixed(0), mean(by(r.throughput, 'bare').map((x) => x.history.events)).toFixed(0), '–'],
           ['history KiB per case', (mean(by(r.throughput, 'tongban').map((x) => x.history.bytes)) / 1024).toFixed(1), (mean(by(r.throughput, 'bare').map((x) => x.history.bytes)) / 1024).toFixed(1), '–'],
           ['worker KiB per case in flight', mean(by(r.throughput, 'tongban').map((x) => x.workerKiBPerCaseInFlight)).toFixed(0), mean(by(r.throughput, 'bare').map((x) => x.workerKiBPerCaseInFlight)).toFixed(0), '–'],
+          ...(r.held.length
+            ? [[
+                `worker KiB per held case (${r.held[0]!.cases} held at once)`,
+                mean(by(r.held, 'tongban').map((x) => x.workerKiBPerHeldCase)).toFixed(0),
+                mean(by(r.held, 'bare').map((x) => x.workerKiBPerHeldCase)).toFixed(0),
+                (mean(by(r.held, 'tongban').map((x) => x.workerKiBPerHeldCase)) / mean(by(r.held, 'bare').map((x) => x.workerKiBPerHeldCase))).toFixed(2),
+              ]]
+            : []),
         ],
       ),
     );
@@ -531,7 +640,7 @@ async function main() {
   const results: SettingResult[] = [];
   for (const setting of settingsList) results.push(await benchSetting(setting, bundlePath, runDir));
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtEnd: os.loadavg() };
-  const settings = { cases: CASES, concurrency: CONCURRENCY, latencyCases: LATENCY_CASES, rounds: ROUNDS, intakeSeconds: INTAKE_SECONDS, province: PROVINCE, simulatorReviewDelayMs: 100 };
+  const settings = { cases: CASES, concurrency: CONCURRENCY, latencyCases: LATENCY_CASES, rounds: ROUNDS, intakeSeconds: INTAKE_SECONDS, hold: HOLD, province: PROVINCE, simulatorReviewDelayMs: 100 };
   const file = path.join(runDir, 'results.json');
   fs.writeFileSync(file, JSON.stringify({ startedAt, finishedAt: new Date(), machine, settings, results }, null, 2));
   fs.rmSync(bundlePath, { force: true });

@@ -37,22 +37,28 @@ export function moduleOf(url: string, root: string): string {
   return rel.startsWith('..') ? file : `tongban ${rel.split(path.sep)[0]}/`;
 }
 
-export function summariseProfile(file: string, root: string, top = 15): ProfileSummary {
-  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+/**
+ * Self time by function and by module over one or more profiles summed (a process's threads: its
+ * main thread, or its worker threads, where the Temporal SDK runs the workflow code).
+ */
+export function summariseProfile(files: string | readonly string[], root: string, top = 15): ProfileSummary {
   const fn = new Map<string, number>();
   const mod = new Map<string, number>();
   let total = 0;
-  for (const [id, us] of selfUs) {
-    const frame = byId.get(id)!.callFrame;
-    if (frame.functionName === '(idle)') continue;
-    total += us;
-    const where = moduleOf(frame.url, root);
-    const name = `${frame.functionName || '(anonymous)'} ${where}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
-    fn.set(name, (fn.get(name) ?? 0) + us);
-    mod.set(where, (mod.get(where) ?? 0) + us);
+  for (const file of typeof files === 'string' ? [files] : files) {
+    const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const selfUs = new Map<number, number>();
+    profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+    for (const [id, us] of selfUs) {
+      const frame = byId.get(id)!.callFrame;
+      if (frame.functionName === '(idle)') continue;
+      total += us;
+      const where = moduleOf(frame.url, root);
+      const name = `${frame.functionName || '(anonymous)'} ${where}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
+      fn.set(name, (fn.get(name) ?? 0) + us);
+      mod.set(where, (mod.get(where) ?? 0) + us);
+    }
   }
   const ranked = (m: Map<string, number>) =>
     [...m.entries()]
