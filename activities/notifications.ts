@@ -6,6 +6,7 @@
 // activity retried after the gateway accepted but before the row was marked, or a concurrent run)
 // is answered by the gateway without a second message. The phone number is opened from the case's
 // sealed column at the moment of sending and is never stored with the message.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { sendSmsResponseSchema } from '../contracts/sms.js';
@@ -138,11 +139,15 @@ export function createNotificationActivities(deps: NotificationDeps) {
      */
     async sendSmsOutbox(args: { today: string }): Promise<SendResult> {
       const result: SendResult = { queued: await queueReminders(args.today), sent: 0, failed: 0, pending: 0 };
+      Context.current().heartbeat(result);
       for (const m of await pendingSms(deps.pool, deps.batchSize ?? 200)) {
         const outcome = await send(m);
         if (outcome === 'sent') result.sent++;
         else if (outcome === 'failed') result.failed++;
         else result.pending++;
+        // Alive after every message: a worker lost mid-run is noticed within the heartbeat
+        // timeout (workflows/maintenance/sendNotifications.ts), not the run's whole five minutes.
+        Context.current().heartbeat(result);
       }
       if (result.pending > 0 && deps.gateway) {
         throw ApplicationFailure.retryable(`${result.pending} SMS could not be sent yet (${result.sent} sent, ${result.failed} refused)`, 'SmsPending');

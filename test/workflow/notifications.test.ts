@@ -3,9 +3,12 @@
 // scheduled workflow with its outbox key as the idempotency key; a flaky gateway makes the activity
 // fail and Temporal retry it, and still exactly one message arrives; a send repeated after the
 // gateway accepted it (the mark lost) is a replay, not a second message; reminders are queued once;
-// no text carries the identity number. The schedule's workflow is run here as the schedule runs it.
+// no text carries the identity number; the sending heartbeats after every message. The schedule's
+// workflow is run here as the schedule runs it.
 import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNotificationActivities, type SendResult } from '../../activities/notifications.js';
 import { queryCodeFor } from '../../crypto/queryCode.js';
 import { dateInChina } from '../../domain/dates.js';
 import { testCalendar } from '../../harness/calendar.js';
@@ -97,6 +100,36 @@ describe('SMS to the applicant through the outbox', () => {
     expect(message!.replays).toBeGreaterThanOrEqual(1);
     expect(stack.simulator.smsMessages().filter((m) => m.idempotencyKey === key)).toHaveLength(1);
     expect((await outbox(body.caseId)).find((r) => r.message_key === key)!.sent_at).not.toBeNull();
+  });
+
+  it('When the outbox is sent, then the activity heartbeats after every message, and its task gives a silent worker 30 s instead of the run\'s five minutes', async () => {
+    const { body } = await submitCase(stack.apiUrl, clerk, { applicantName: '短信心跳' });
+    await stack.client.workflow.getHandle(caseWorkflowId(body.caseId)).result();
+    await eventually(() => outbox(body.caseId), (rows) => rows.length >= 3, 10_000, 'queued');
+    const activities = createNotificationActivities({
+      pool: stack.pool,
+      pii: { keyring: stack.secrets.piiSealKeys, hashKey: stack.secrets.piiHashKey },
+      calendar: testCalendar(),
+      gateway: { url: stack.config.SMS_GATEWAY_URL!.replace(/\/$/, ''), apiKey: stack.config.SMS_API_KEY! },
+      supplementReminderDays: stack.config.SMS_SUPPLEMENT_REMINDER_DAYS,
+      pickupReminderDays: stack.config.PICKUP_REMINDER_DAYS,
+    });
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => beats.push(structuredClone(details)));
+    const result = (await env.run(activities.sendSmsOutbox, { today: dateInChina(new Date()) })) as SendResult;
+
+    expect(result.sent).toBeGreaterThanOrEqual(3);
+    // One after the reminders are queued, then one per message, each with the counts so far.
+    expect(beats).toHaveLength(1 + result.sent + result.failed + result.pending);
+    expect(beats.at(-1)).toEqual(result);
+
+    const workflowId = `test-sms-${randomUUID()}`;
+    await stack.client.workflow.execute('sendNotificationsWorkflow', { workflowId, taskQueue: CASE_TASK_QUEUE, args: [] });
+    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+    const scheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
+    expect(scheduled.activityType!.name).toBe('sendSmsOutbox');
+    expect(Number(scheduled.heartbeatTimeout!.seconds)).toBe(30);
   });
 
   it('When a supplement deadline is near, then one reminder is queued and sent for that notice, however often the sweep runs', async () => {

@@ -8,6 +8,9 @@ import { dateInChina } from '../../domain/dates.js';
 
 const { sendSmsOutbox } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '5 minutes',
+  // The activity heartbeats after every message (each send waits at most 10 s for the gateway):
+  // a worker killed mid-run is retried elsewhere after 30 s instead of after the five minutes.
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 
