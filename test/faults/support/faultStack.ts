@@ -86,8 +86,10 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
     await pool?.end().catch(() => undefined);
     await temporal.stop();
     await database?.drop();
-    // Kept for reading when the scenario failed, or when asked to.
-    if (!process.env.FAULTS_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+    // The processes' logs are kept when asked to (FAULTS_KEEP) and on CI, where a scenario that
+    // fails once in several runs is read afterwards from the clone's .data/faults/.
+    if (process.env.FAULTS_KEEP || process.env.CI) process.stderr.write(`fault stack ${opts.name}: logs kept in ${dir}\n`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
     await migrate(databaseUrl);
