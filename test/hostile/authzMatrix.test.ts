@@ -23,6 +23,7 @@ import { createStaffSessions } from '../../api/session.js';
 import type { CaseState, StaffRole } from '../../domain/case.js';
 import { samplePdf, submitCase, uploadFile, validIdNumber } from '../../harness/cases.js';
 import { caseWorkflowId, getStateQuery } from '../../workflows/messages.js';
+import { itemDefinition, uniqueItemCode } from '../support/items.js';
 import { eventually, startTestStack, type TestStack } from '../support/testStack.js';
 
 // ---- who: the callers --------------------------------------------------------------------------
@@ -425,13 +426,31 @@ let otherCase = '';
 const stateOf = (caseId: string) => stack.client.workflow.getHandle(caseWorkflowId(caseId)).query(getStateQuery);
 
 /** A case whose handling province is down for it: it waits on createProvinceCase for a person (stays open, in the stuck list). */
-async function stuckCase(name: string, receiving: string, handling: string): Promise<string> {
+async function stuckCase(name: string, itemCode: string, receiving: string, handling: string): Promise<string> {
   stack.simulator.addRule({ match: { province: handling, operation: 'case', applicantName: name }, scenario: 'down' });
   const clerk = await stack.token('clerk', receiving);
-  const { status, body } = await submitCase(stack.apiUrl, clerk, { applicantName: name, receivingRegion: receiving, handlingRegion: handling });
+  const materialCodes = itemDefinition(itemCode).materials.filter((m) => m.required).map((m) => m.code);
+  const { status, body } = await submitCase(stack.apiUrl, clerk, { itemCode, materialCodes, applicantName: name, receivingRegion: receiving, handlingRegion: handling });
   expect(status, JSON.stringify(body)).toBe(201);
   await eventually(() => stateOf(body.caseId), (s: CaseState) => s.needsIntervention?.step === 'createProvinceCase', 30_000, `${name} stuck`);
   return body.caseId;
+}
+
+/**
+ * The two cases run items of their own, published here, so the SLA report grouped by item names
+ * each case's group and no other: other test files write cases to the same database, and a group
+ * by province pair or region would also hold theirs (a 440100→510100 case is rightly in a 510100
+ * supervisor's 440000-510000 pair).
+ */
+const MATRIX_ITEM = uniqueItemCode('matrix-item');
+const OTHER_ITEM = uniqueItemCode('matrix-other-item');
+
+async function publishItem(code: string): Promise<void> {
+  const admin = { authorization: `Bearer ${await stack.token('item_admin', '110000')}`, 'content-type': 'application/json' };
+  const draft = await fetch(`${stack.apiUrl}/v1/items`, { method: 'POST', headers: admin, body: JSON.stringify(itemDefinition(code)) });
+  expect(draft.status, await draft.clone().text()).toBe(201);
+  const published = await fetch(`${stack.apiUrl}/v1/items/${code}/versions/1/publish`, { method: 'POST', headers: admin, body: JSON.stringify({ reason: '授权矩阵测试的事项' }) });
+  expect(published.status, await published.clone().text()).toBe(200);
 }
 
 async function bearer(claims: { role: StaffRole; region: string }, secret: string, ttl = 600): Promise<string> {
@@ -457,7 +476,11 @@ beforeAll(async () => {
   await probe.close();
   routes = [...new Map(seen.map((r) => [`${r.method} ${r.url}`, r])).values()];
 
-  [matrixCase, otherCase] = await Promise.all([stuckCase('矩阵甲', RECEIVING, HANDLING), stuckCase('矩阵乙', OTHER.receiving, OTHER.handling)]);
+  await Promise.all([publishItem(MATRIX_ITEM), publishItem(OTHER_ITEM)]);
+  [matrixCase, otherCase] = await Promise.all([
+    stuckCase('矩阵甲', MATRIX_ITEM, RECEIVING, HANDLING),
+    stuckCase('矩阵乙', OTHER_ITEM, OTHER.receiving, OTHER.handling),
+  ]);
   const clerkGz = await stack.token('clerk', RECEIVING);
   ctx.evidenceFileId = (await uploadFile(stack.apiUrl, clerkGz, samplePdf('matrix-evidence'))).body.fileId;
   for (const materialCode of ['transfer-application', 'resident-id-card', 'contribution-certificate']) {
@@ -548,13 +571,15 @@ describe('the authorisation matrix', () => {
       if (pending.includes(matrixCase) && !decidesMatrix) problems.push(`pending approvals of ${caller.name} LEAK the 440100→510000 case's request`);
       if (pending.includes(otherCase) && !(caller.role === 'supervisor' && seesOther)) problems.push(`pending approvals of ${caller.name} LEAK the 330100→430000 case's request`);
       if (caller.role === 'supervisor') {
-        const report = JSON.parse(await get(`/v1/reports/sla?from=${today}&to=${nextDay(today)}&groupBy=pair`)) as { groups: { key: string }[] };
+        const report = JSON.parse(await get(`/v1/reports/sla?from=${today}&to=${nextDay(today)}&groupBy=item`)) as { groups: { key: string }[] };
         const keys = report.groups.map((g) => g.key);
-        // Keys are "<receiving province>-<handling province>" (db/reports.ts). No case of another test
-        // can put 440000-510000 in 330000's scope, nor 330000-430000 in the Guangdong or Sichuan scopes.
-        if (!seesMatrix && keys.includes('440000-510000')) problems.push(`SLA report of ${caller.name} LEAKS the 440000-510000 group: ${keys.join(', ')}`);
-        if (!seesOther && keys.includes('330000-430000')) problems.push(`SLA report of ${caller.name} LEAKS the 330000-430000 group: ${keys.join(', ')}`);
-        if (seesOther && !keys.includes('330000-430000')) problems.push(`SLA report of ${caller.name} lacks the 330000-430000 group (the check above would be vacuous): ${keys.join(', ')}`);
+        // Each case is the only one of its item (MATRIX_ITEM, OTHER_ITEM), so its group appears exactly when the caller sees the case.
+        for (const [what, item, sees] of [
+          ['440100→510000 case', MATRIX_ITEM, seesMatrix],
+          ['330100→430000 case', OTHER_ITEM, seesOther],
+        ] as const) {
+          if (keys.includes(item) !== sees) problems.push(`SLA report of ${caller.name} ${sees ? 'lacks' : 'LEAKS'} the ${what}'s item group ${item}: ${keys.join(', ')}`);
+        }
       }
     });
     console.log(`scoped reads: ${readers.length} callers × list, search, stuck list, stuck stream, pending approvals, SLA report; problems ${problems.length}`);
