@@ -75,6 +75,11 @@ export function createRecorder(c: CaseRun): Recorder {
   });
   const scrub = applicantScrubber(input.applicant, input.delivery.address);
 
+  // Writes run in one non-cancellable scope made here, not in a scope of their own each: a scope
+  // costs three promises that stay unsettled (and, under the SDK's stack-trace hook, each keeps a
+  // formatted stack trace) for the life of the case. Running in it takes the same steps.
+  const writes = new CancellationScope({ cancellable: false });
+
   let searchKey = '';
   let written: RowFields | null = null;
   let queue: Promise<void> = Promise.resolve();
@@ -140,16 +145,16 @@ export function createRecorder(c: CaseRun): Recorder {
     if (type === 'decision.approved') c.approvedAt = event.at;
     mirrorSearchAttributes();
     if (!patched(PROJECTION_PATCH)) {
-      await CancellationScope.nonCancellable(() =>
+      await writes.run(() =>
         legacyStore.recordCaseEvent({ event, state: { ...state, transferredMaterials: [...state.transferredMaterials] }, input: event.seq === 1 ? input : undefined }),
       );
       return;
     }
     const fields = structuredCloneRow(rowFieldsOf(state));
     const first = event.seq === 1;
-    // The queued write must itself run non-cancellable: a callback runs in the scope where it
-    // was chained, so chaining it in the procedure's scope would let a withdrawal cancel it.
-    const write = CancellationScope.nonCancellable(() => queue.then(() => writeDelta(event, fields, first)));
+    // The queued write must itself run in the non-cancellable scope: a callback runs in the scope
+    // where it was chained, so chaining it in the procedure's scope would let a withdrawal cancel it.
+    const write = writes.run(() => queue.then(() => writeDelta(event, fields, first)));
     queue = write.catch(() => {});
     await write;
     // The SLA clock reads again after the events it counts from (workflows/case/sla.ts).

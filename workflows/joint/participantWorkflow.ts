@@ -58,6 +58,8 @@ function reportingRecorder(c: CaseRun, input: ParticipantInput): Recorder {
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
   const scrub = applicantScrubber(input.case.applicant, input.case.delivery.address);
   let queue: Promise<void> = Promise.resolve();
+  // One non-cancellable scope for every send (as the case's recorder does for its writes).
+  const sends = new CancellationScope({ cancellable: false });
   return {
     async record(type, data, actor = 'system') {
       c.state.lastSeq += 1;
@@ -69,7 +71,7 @@ function reportingRecorder(c: CaseRun, input: ParticipantInput): Recorder {
         at: new Date().toISOString(),
         needsIntervention: c.state.needsIntervention,
       };
-      const send = CancellationScope.nonCancellable(() => queue.then(() => parent.signal(participantEventSignal, event)));
+      const send = sends.run(() => queue.then(() => parent.signal(participantEventSignal, event)));
       queue = send.catch(() => {});
       await send;
     },
