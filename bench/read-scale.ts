@@ -1,5 +1,6 @@
 // Benchmark: the case list, the search and the SLA report over 1,000,000 projected cases.
 //   npm run bench:reads -- [cases=1000000] [runs=200]
+//   READS_EXPLAIN=1 also prints PostgreSQL's plan (EXPLAIN ANALYZE, BUFFERS) of the province's stuck list.
 // Fills a fresh database (harness/database.ts) with synthetic cases over the past year, written
 // straight into the projection in the order they were submitted (as the projection writes them)
 // and as a restore would: indexes dropped during the load and built after it, triggers off during
@@ -301,6 +302,15 @@ async function main() {
     const stuckCount = async (scope: string) => (await stuck(scope)()).filter((r) => r.length > 0).length;
     console.log(`stuck cases listed (at most 500): 440000 ${await stuckCount('440000')}, ${SMALL_CITY} ${await stuckCount(SMALL_CITY)}, 440106 ${await stuckCount('440106')}`);
     await time('stuck list, province clerk 440000 (up to 500, longest waiting first)', RUNS, stuck('440000'));
+    // Where its time goes: the candidates' query alone (rows read and parsed, nothing judged), and its plan.
+    await time('stuck list, province clerk 440000: the candidates\' query alone', RUNS, () => findStuckCandidates(pool, { scope: '440000', ...thresholds, limit: 500 }));
+    if (process.env.READS_EXPLAIN) {
+      let captured: { text: string; values: unknown[] } | null = null;
+      const capture = { query: async (text: string, values: unknown[]) => ((captured = { text, values }), Promise.reject(new Error('captured'))) };
+      await findStuckCandidates(capture as never, { scope: '440000', ...thresholds, limit: 500 }).catch(() => {});
+      const plan = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${captured!.text}`, captured!.values);
+      console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
     await time(`stuck list, small-city clerk ${SMALL_CITY}`, RUNS, stuck(SMALL_CITY));
     await time('stuck list, county clerk 440106', RUNS, stuck('440106'));
     const reportRuns = Math.max(20, Math.floor(RUNS / 2));
