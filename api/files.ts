@@ -10,7 +10,7 @@ import { insertFile } from '../db/files.js';
 import { MATERIAL_CONTENT_TYPES } from '../domain/items.js';
 import { MaterialTooLargeError, type MaterialsStore } from '../materials/store.js';
 import type { StaffClaims } from './auth.js';
-import { problem } from './problem.js';
+import { AppError, problem } from './problem.js';
 
 export type MaterialContentType = (typeof MATERIAL_CONTENT_TYPES)[number];
 
@@ -186,7 +186,9 @@ export async function uploadFile(
   let contentType: MaterialContentType = declared ?? 'application/pdf';
   const stored = await deps.store.put(sniffed(part.file, declared, (t) => (contentType = t)), { maxBytes: deps.maxBytes }).catch((e: unknown) => {
     part.file.resume();
-    throw e instanceof MaterialTooLargeError ? tooLarge(deps.maxBytes) : e;
+    if (e instanceof MaterialTooLargeError) throw tooLarge(deps.maxBytes);
+    // A body that ends inside the file part (no closing boundary) fails the part's own stream.
+    throw part.file.errored ? malformedMultipart(part.file.errored) : e;
   });
   if (part.file.truncated) throw tooLarge(deps.maxBytes);
 
@@ -195,6 +197,19 @@ export async function uploadFile(
     fileId, sha256: stored.sha256, size: stored.size, contentType, fileName: part.filename || null, uploadedBy: uploader.sub, uploadedRegion: uploader.region,
   });
   return { fileId, sha256: stored.sha256, size: stored.size, contentType };
+}
+
+/**
+ * What the multipart parser threw, as the client's error it is: a 400 naming the body ("Unexpected
+ * end of multipart data", a malformed part header). Its own limits and media-type errors already
+ * carry their 4xx and pass through.
+ */
+export function malformedMultipart(e: unknown): unknown {
+  if (e instanceof AppError) return e;
+  const status = (e as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return problem(400, `the multipart body does not parse: ${message}`, { errors: [{ path: 'body', message }] });
 }
 
 function tooLarge(maxBytes: number) {

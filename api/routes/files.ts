@@ -2,7 +2,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { staffOf } from '../auth.js';
-import { uploadFile } from '../files.js';
+import { malformedMultipart, uploadFile } from '../files.js';
 import { problem, problems } from '../problem.js';
 import { fileSchema } from '../schemas.js';
 import { secured } from './common.js';
@@ -28,7 +28,9 @@ export const fileRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw problem(415, 'the request must be multipart/form-data with one file part');
-      const part = await request.file();
+      const part = await request.file().catch((e: unknown) => {
+        throw malformedMultipart(e);
+      });
       if (!part) throw problem(400, 'the request has no file part', { errors: [{ path: 'file', message: 'is required' }] });
       try {
         const uploaded = await uploadFile({ pool: app.pool, store: app.store, maxBytes }, part, staffOf(request));

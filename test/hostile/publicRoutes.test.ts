@@ -13,6 +13,7 @@ import { signRequest } from '../../crypto/signing.js';
 import { STAFF_ACTIONS } from '../../domain/staffActions.js';
 import { caseSubmissionSchema, staffActionBodies } from '../../api/schemas.js';
 import { createApiHarness, pensionSubmission, PROBLEM_JSON, PROVINCE_SECRETS, signedCallback, submit, type ApiHarness } from '../api/helpers.js';
+import { anyJson, encodeSegment, expectWellFormed, malformedUuid, nastyString, oddSegment, rawBody } from './support/hostile.js';
 
 const RUNS = 200;
 /** Every idempotency key this file sends starts with it, so its cases can be counted afterwards. */
@@ -41,64 +42,6 @@ afterAll(async () => {
 
 /** Case ids answered 201 by intake in this file. */
 const created = new Set<string>();
-
-// ---- the invariant every answer keeps ----------------------------------------------------------
-
-function expectWellFormed(res: LightMyRequestResponse, what: string): void {
-  const where = `${what} → ${res.statusCode} ${res.body.slice(0, 500)}`;
-  expect(res.statusCode, where).toBeLessThan(500);
-  if (res.statusCode < 400) return;
-  expect(res.headers['content-type'], where).toMatch(PROBLEM_JSON);
-  const body = res.json<{ status?: unknown; title?: unknown; errors?: unknown }>();
-  expect(body.status, where).toBe(res.statusCode);
-  expect(typeof body.title === 'string' && body.title.length > 0, where).toBe(true);
-  if (res.statusCode === 400) {
-    expect(Array.isArray(body.errors), where).toBe(true);
-    const errors = body.errors as unknown[];
-    expect(errors.length, where).toBeGreaterThan(0);
-    for (const e of errors) {
-      expect(e, where).toEqual(expect.objectContaining({ path: expect.any(String), message: expect.any(String) }));
-    }
-  }
-}
-
-// ---- generators --------------------------------------------------------------------------------
-
-const CONTROL = ['\u0000', '\u0001', '\u0007', '\b', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u2028', '\u2029', '\ufeff', '\ud800'];
-const controlString = fc.string({ unit: fc.oneof(fc.constantFrom(...CONTROL), fc.constantFrom('a', '张', '0', ' ', '-', '%', '/', '?', '#', '.', '\\')), maxLength: 40 });
-const longString = fc.integer({ min: 1_000, max: 200_000 }).map((n) => 'x'.repeat(n));
-const nastyString = fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), controlString, longString, fc.constantFrom('', ' ', 'null', 'undefined', '__proto__', 'constructor', '0', '-1', '1e999', 'NaN'));
-const malformedUuid = fc.oneof(
-  fc.uuid().map((u) => u.toUpperCase()),
-  fc.uuid().map((u) => u.replace(/-/g, '')),
-  fc.uuid().map((u) => `${u}x`),
-  fc.uuid().map((u) => u.slice(0, 35)),
-  fc.uuid().map((u) => `{${u}}`),
-  nastyString,
-);
-/** Any JSON value, with hostile strings and unknown keys mixed in. */
-const anyJson: fc.Arbitrary<unknown> = fc.oneof(
-  fc.jsonValue(),
-  fc.dictionary(fc.oneof(nastyString, fc.constantFrom('__proto__', 'constructor', 'reason', 'licenceId', 'document', 'type', 'eventId', 'caseId')), fc.oneof(fc.jsonValue(), nastyString), { maxKeys: 6 }),
-  nastyString,
-  fc.array(fc.jsonValue(), { maxLength: 5 }),
-);
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/octet-stream', 'application/problem+json', 'application/json; charset=latin1', '*/*', ';;;'];
-/** A request body as raw bytes with a content type (or none). */
-const rawBody = fc.record({
-  payload: fc.oneof(anyJson.map((v) => JSON.stringify(v) ?? ''), nastyString, fc.constantFrom('{', '[1,', '{"a":}', '\u0000', '{"reason": "ok"', '"', 'true false')),
-  contentType: fc.option(fc.constantFrom(...CONTENT_TYPES), { nil: undefined }),
-});
-/** Percent-encodes every byte but the unreserved ones (a lone surrogate goes as U+FFFD's bytes). */
-function encodeSegment(s: string): string {
-  return [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
-}
-
-/** A path segment with odd characters: URL-encoded, or raw percent sequences that do not decode. */
-const oddSegment = fc.oneof(
-  nastyString.filter((s) => s.length < 2_000).map(encodeSegment),
-  fc.constantFrom('%', '%zz', '%E0%A4%A', '%00', '%2F', '..', '%2e%2e', '%C0%AF', '%FF%FE', 'a%0Ab', '%uD800', ';x=1', '%20', '~'),
-);
 
 async function injected(opts: InjectOptions, what: string): Promise<LightMyRequestResponse> {
   const res = await h.app.inject(opts);
@@ -377,6 +320,21 @@ describe('regressions found by the properties', () => {
       expect(res.headers['content-type'], url).toMatch(PROBLEM_JSON);
       expect(res.json(), url).toMatchObject({ status: 400, title: 'Invalid request', errors: [{ path: 'url', message: expect.stringContaining('not a valid url component') }] });
     }
+  });
+
+  it('a multipart upload that does not parse is a 400 naming the body, and one that parses is still stored (was a 500; found by everyRoute.test.ts)', async () => {
+    const headers = { ...clerk, 'content-type': 'multipart/form-data; boundary=x' };
+    const part = '--x\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 material';
+    // No boundary at all, a part header that never ends, a file part the body ends inside.
+    for (const payload of ['x', '--x\r\ngarbage\r\n\r\n', part]) {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/files', payload, headers });
+      expect(res.statusCode, payload).toBe(400);
+      expect(res.headers['content-type'], payload).toMatch(PROBLEM_JSON);
+      expect(res.json(), payload).toMatchObject({ status: 400, detail: expect.stringContaining('multipart body does not parse'), errors: [{ path: 'body', message: expect.any(String) }] });
+    }
+    const whole = await h.app.inject({ method: 'POST', url: '/v1/files', payload: `${part}\r\n--x--\r\n`, headers });
+    expect(whole.statusCode, whole.body).toBe(201);
+    expect(whole.json()).toMatchObject({ size: '%PDF-1.4 material'.length, contentType: 'application/pdf' });
   });
 
   it('a path parameter over the router’s length limit is a 414 problem (was fastify’s own JSON)', async () => {
