@@ -10,6 +10,7 @@ import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { startTemporalDevServer, findFreePort, type TemporalDevServer } from '../../../dev/temporal-server.js';
 import { createDatabase } from '../../../harness/database.js';
+import { collectKnownPii, formatFindings, logFilesUnder, scanPostgres, scanSqliteFile, scanTextFile, type PiiFinding } from '../../../harness/piiScan.js';
 import { startProcessStack, type ProcessStack, type ProcessStackOptions } from '../../../harness/processes.js';
 import { migrate } from '../../../db/migrate.js';
 import { createPool } from '../../../clients/postgres.js';
@@ -85,11 +86,18 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
     await client?.connection.close().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     await temporal.stop();
-    await database?.drop();
-    // The processes' logs are kept when asked to (FAULTS_KEEP) and on CI, where a scenario that
-    // fails once in several runs is read afterwards from the clone's .data/faults/.
-    if (process.env.FAULTS_KEEP || process.env.CI) process.stderr.write(`fault stack ${opts.name}: logs kept in ${dir}\n`);
-    else fs.rmSync(dir, { recursive: true, force: true });
+    let findings: PiiFinding[] = [];
+    try {
+      findings = await scanForPersonalData(dir, database?.url ?? null);
+    } finally {
+      await database?.drop();
+      // The processes' logs are kept when asked to (FAULTS_KEEP), on CI, where a scenario that
+      // fails once in several runs is read afterwards from the clone's .data/faults/, and when the
+      // scan found something.
+      if (process.env.FAULTS_KEEP || process.env.CI || findings.length > 0) process.stderr.write(`fault stack ${opts.name}: logs kept in ${dir}\n`);
+      else fs.rmSync(dir, { recursive: true, force: true });
+    }
+    if (findings.length > 0) throw new Error(`personal data in clear after fault scenario ${opts.name}:\n${formatFindings(findings)}`);
   };
   try {
     await migrate(databaseUrl);
@@ -135,3 +143,21 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The personal-data scan of issue 10 over what a scenario's real processes left: Temporal's SQLite,
+ * the scenario's database (not a database a scenario brings and stops itself) and the logs of the
+ * api instances, workers and simulator, restarts and kills included.
+ */
+async function scanForPersonalData(dir: string, databaseUrl: string | null): Promise<PiiFinding[]> {
+  const known = collectKnownPii();
+  const sqlite = path.join(dir, 'temporal.sqlite');
+  const logs = logFilesUnder(path.join(dir, 'data'));
+  const findings = [
+    ...(fs.existsSync(sqlite) ? scanSqliteFile(sqlite, known) : []),
+    ...(databaseUrl ? await scanPostgres(databaseUrl, known) : []),
+    ...logs.flatMap((f) => scanTextFile(f, known)),
+  ];
+  process.stderr.write(`personal-data scan of ${path.basename(dir)}: Temporal's persistence, ${databaseUrl ? 'the database, ' : ''}${logs.length} log file(s): ${findings.length} finding(s)\n`);
+  return findings;
+}
