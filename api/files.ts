@@ -187,8 +187,12 @@ export async function uploadFile(
   const stored = await deps.store.put(sniffed(part.file, declared, (t) => (contentType = t)), { maxBytes: deps.maxBytes }).catch((e: unknown) => {
     part.file.resume();
     if (e instanceof MaterialTooLargeError) throw tooLarge(deps.maxBytes);
-    // A body that ends inside the file part (no closing boundary) fails the part's own stream.
-    throw part.file.errored ? malformedMultipart(part.file.errored) : e;
+    // Our own refusals (the content is not the declared type) end the part's stream too: they stand.
+    if (e instanceof AppError) throw e;
+    // A body that ends inside the file part (no closing boundary) fails the part's own stream with
+    // the parser's error, which has no system error code (a full disk or a missing folder does).
+    if (part.file.errored && !(e as NodeJS.ErrnoException).code) throw malformedMultipart(part.file.errored);
+    throw e;
   });
   if (part.file.truncated) throw tooLarge(deps.maxBytes);
 
