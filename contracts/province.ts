@@ -428,6 +428,8 @@ export const provinceEventSchema = eventEnvelopeSchema
   .check(
     z.superRefine(
       (event, ctx) => {
+        // It runs on any input, `null` and other non-objects included (the envelope reports those).
+        if (typeof event !== 'object' || event === null) return;
         const { type, data } = event as { type?: unknown; data?: unknown };
         if (!isEventType(type) || typeof data !== 'object' || data === null || Array.isArray(data)) return;
         const result = eventDataSchemas[type].safeParse(data);

@@ -337,6 +337,19 @@ describe('regressions found by the properties', () => {
     expect(whole.json()).toMatchObject({ size: '%PDF-1.4 material'.length, contentType: 'application/pdf' });
   });
 
+  it('a validly signed callback whose body is JSON but not an object is a 400 naming the body (null was a 500)', async () => {
+    for (const body of ['null', '0', '"event"', '[]', 'true']) {
+      const liaisonUrl = '/v1/province-callbacks/510000/liaison';
+      const liaison = { method: 'POST' as const, url: liaisonUrl, payload: body, headers: { ...signRequest(PROVINCE_SECRETS['510000'], 'POST', liaisonUrl, body), 'content-type': 'application/json' } };
+      for (const req of [signedCallback('510000', body), liaison]) {
+        const res = await h.app.inject(req);
+        expect(res.statusCode, `${req.url} ${body}`).toBe(400);
+        expect(res.headers['content-type'], `${req.url} ${body}`).toMatch(PROBLEM_JSON);
+        expect(res.json<{ errors: unknown[] }>().errors.length, `${req.url} ${body}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('a path parameter over the router’s length limit is a 414 problem (was fastify’s own JSON)', async () => {
     const res = await h.app.inject({ method: 'GET', url: `/v1/guide/${'a'.repeat(200)}` });
     expect(res.statusCode).toBe(414);
