@@ -212,6 +212,13 @@ export async function scanTarget(target: string, known: KnownPii): Promise<PiiFi
   return scanTextFile(target, known);
 }
 
+/** Several targets (each as scanTarget reads it), one after another: a run's persistence, databases and logs. */
+export async function scanTargets(targets: readonly string[], known: KnownPii): Promise<PiiFinding[]> {
+  const findings: PiiFinding[] = [];
+  for (const target of targets) findings.push(...(await scanTarget(target, known)));
+  return findings;
+}
+
 /** The log files under a directory (`*.log`, `*.log.N`), recursively. */
 export function logFilesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

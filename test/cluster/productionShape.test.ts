@@ -19,7 +19,7 @@ import { startTemporalCluster, clientTlsConfig, type TemporalCluster } from '../
 import { createDatabase } from '../../harness/database.js';
 import { startProcessStack, type ProcessStack } from '../../harness/processes.js';
 import { startRoundRobin, type RoundRobin } from '../../harness/roundRobin.js';
-import { collectKnownPii, logFilesUnder, scanPostgres, scanTextFile } from '../../harness/piiScan.js';
+import { collectKnownPii, logFilesUnder, scanTargets } from '../../harness/piiScan.js';
 import { migrate } from '../../db/migrate.js';
 import { createPool } from '../../clients/postgres.js';
 import { connectTemporalClient } from '../../clients/temporal.js';
@@ -249,7 +249,7 @@ describe('the production shape: a Temporal cluster with TLS, replicas of every k
       temporalDb.pathname = `/${cluster!.databases.default}`;
       const known = collectKnownPii();
       const logs = logFilesUnder(path.join(runDir, 'data'));
-      const piiFindings = [...(await scanPostgres(temporalDb.toString(), known)), ...(await scanPostgres(database!.url, known)), ...logs.flatMap((f) => scanTextFile(f, known))];
+      const piiFindings = await scanTargets([temporalDb.toString(), database!.url, ...logs], known);
       note(`personal-data scan of Temporal's and tongban's databases and ${logs.length} log file(s): ${piiFindings.length} finding(s)`);
 
       const stats = balancer!.stats();

@@ -17,7 +17,7 @@ import { migrate } from '../../db/migrate.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages.js';
 import { WORKFLOWS_PATH } from '../../worker/workers.js';
 import { createDatabase } from '../../harness/database.js';
-import { collectKnownPii, formatFindings, logFilesUnder, scanPostgres, scanSqliteFile, scanTextFile } from '../../harness/piiScan.js';
+import { collectKnownPii, formatFindings, logFilesUnder, scanTargets } from '../../harness/piiScan.js';
 
 export default async function setup(project: TestProject) {
   // The dev server's own warnings (poller churn at shutdown) are noise here; errors still show.
@@ -60,7 +60,7 @@ async function scanForPersonalData(temporalDb: string, databaseUrl: string): Pro
   if (process.env.TEST_PII_SCAN === '0') return true;
   const known = collectKnownPii();
   const logs = logFilesUnder(path.resolve('.data/test'));
-  const findings = [...scanSqliteFile(temporalDb, known), ...(await scanPostgres(databaseUrl, known)), ...logs.flatMap((f) => scanTextFile(f, known))];
+  const findings = await scanTargets([temporalDb, databaseUrl, ...logs], known);
   process.stderr.write(`[test teardown] personal-data scan of Temporal's persistence, the database and ${logs.length} log file(s): ${findings.length} finding(s)\n`);
   if (findings.length === 0) return true;
   throw new Error(`${formatFindings(findings)}\n(Temporal's SQLite kept at ${temporalDb})`);

@@ -10,7 +10,7 @@ import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { startTemporalDevServer, findFreePort, type TemporalDevServer } from '../../../dev/temporal-server.js';
 import { createDatabase } from '../../../harness/database.js';
-import { collectKnownPii, formatFindings, logFilesUnder, scanPostgres, scanSqliteFile, scanTextFile, type PiiFinding } from '../../../harness/piiScan.js';
+import { collectKnownPii, formatFindings, logFilesUnder, scanTargets, type PiiFinding } from '../../../harness/piiScan.js';
 import { startProcessStack, type ProcessStack, type ProcessStackOptions } from '../../../harness/processes.js';
 import { migrate } from '../../../db/migrate.js';
 import { createPool } from '../../../clients/postgres.js';
@@ -153,11 +153,7 @@ async function scanForPersonalData(dir: string, databaseUrl: string | null): Pro
   const known = collectKnownPii();
   const sqlite = path.join(dir, 'temporal.sqlite');
   const logs = logFilesUnder(path.join(dir, 'data'));
-  const findings = [
-    ...(fs.existsSync(sqlite) ? scanSqliteFile(sqlite, known) : []),
-    ...(databaseUrl ? await scanPostgres(databaseUrl, known) : []),
-    ...logs.flatMap((f) => scanTextFile(f, known)),
-  ];
+  const findings = await scanTargets([...(fs.existsSync(sqlite) ? [sqlite] : []), ...(databaseUrl ? [databaseUrl] : []), ...logs], known);
   process.stderr.write(`personal-data scan of ${path.basename(dir)}: Temporal's persistence, ${databaseUrl ? 'the database, ' : ''}${logs.length} log file(s): ${findings.length} finding(s)\n`);
   return findings;
 }
