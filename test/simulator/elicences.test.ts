@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { licenceSchema } from '../../contracts/province.js';
 import { sha256Hex, signRequest } from '../../crypto/signing.js';
 import { generateSm2KeyPair, sm2Verify, sm3Hex } from '../../crypto/sm.js';
-import { isUnifiedSocialCreditCode, parseLicenceId } from '../../domain/elicenceId.js';
+import { formatLicenceId, isUnifiedSocialCreditCode, parseLicenceId } from '../../domain/elicenceId.js';
 import { validIdNumber } from '../../harness/cases.js';
 import { issuerCreditCode, SIMULATED_LICENCE_TYPE } from '../../simulator/elicences.js';
 import { startSimulator, type CaseStatusBody, type Simulator } from '../../simulator/server.js';
@@ -102,8 +102,17 @@ describe('simulated electronic licences', () => {
       expect(parsed).toMatchObject({ licenceId: licence.licenceId, caseId, itemCode: 'pension-transfer', holder: { name: '王**' }, issuer: { code: licence.issuerCode } });
       expect(document.toString('utf8')).not.toContain(validIdNumber().slice(6, 14));
 
-      const unknown = await documentOf(sim, `${licence.licenceId.slice(0, -1)}0`);
-      expect(unknown.status).toBe(404);
+      // Unknown: a well-formed identifier this province never issued, and one whose check character
+      // is wrong (always another character than the real one: the check character is 0 one time in 36).
+      const parts = parseLicenceId(licence.licenceId);
+      if (!parts.ok) throw new Error('unreachable: parsed above');
+      const neverIssued = formatLicenceId({ ...parts.id, serial: `${parts.id.serial}9` });
+      const lastChar = licence.licenceId.slice(-1);
+      const badCheck = `${licence.licenceId.slice(0, -1)}${lastChar === '0' ? '1' : '0'}`;
+      for (const unknownId of [neverIssued, badCheck]) {
+        expect(unknownId).not.toBe(licence.licenceId);
+        expect((await documentOf(sim, unknownId)).status).toBe(404);
+      }
 
       // Restarted on the same state file and keys: the same bytes.
       await sim.close();
