@@ -157,7 +157,10 @@ describe('staff sign-in with OpenID Connect', () => {
     expect(without.status).toBe(403);
     expect(without.headers.get('content-type')).toMatch(PROBLEM_JSON);
     expect((await bodyOf(without)).detail).toBe('CSRF token missing or wrong');
-    const wrong = await browser.request(`${main.url}/v1/files`, { method: 'POST', body: pdfForm(), headers: { 'x-csrf-token': `${csrf.slice(0, -1)}A` } });
+    // One character changed; always another one (a 32-byte token's last character is A one time in 16).
+    const wrongToken = `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}`;
+    expect(wrongToken).not.toBe(csrf);
+    const wrong = await browser.request(`${main.url}/v1/files`, { method: 'POST', body: pdfForm(), headers: { 'x-csrf-token': wrongToken } });
     expect(wrong.status).toBe(403);
     // Another session's token does not fit this one.
     const other = await csrfOf((await signIn('clerk-gz2')).browser);
