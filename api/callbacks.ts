@@ -14,7 +14,7 @@ import type pg from 'pg';
 import type { ProvinceEndpoint } from '../config/index.js';
 import type { ProvinceEventMessage } from '../contracts/province.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest, type SignatureProblem } from '../crypto/signing.js';
-import { callbackTargetOf, forgetCallback, markCallbackDelivered, recordCallback, type CallbackKey } from '../db/callbacks.js';
+import { forgetCallback, markCallbackDelivered, recordCallback, type CallbackKey } from '../db/callbacks.js';
 import { provinceOf } from '../domain/regions.js';
 import { caseWorkflowId, participantWorkflowId, provinceEventSignal } from '../workflows/messages.js';
 import type { Metrics } from './metrics.js';
@@ -57,12 +57,12 @@ export async function receiveProvinceEvent(
   regionCode: string,
   event: ProvinceEventMessage,
 ): Promise<CallbackResult> {
-  const target = await callbackTargetOf(deps.pool, event.caseId);
+  const key: CallbackKey = { regionCode, caseId: event.caseId, eventId: event.eventId };
+  // Finds the case and records the event in one statement; it records nothing for a case of
+  // another province.
+  const { target, seen } = await recordCallback(deps.pool, key, event.type);
   // A province may only report on the cases it handles (for a joint case: its participant's part).
   if (!target || provinceOf(target.region) !== regionCode) throw problem(404, `no case ${event.caseId} for province ${regionCode}`);
-
-  const key: CallbackKey = { regionCode, caseId: event.caseId, eventId: event.eventId };
-  const seen = await recordCallback(deps.pool, key, event.type);
   if (seen === 'delivered') return 'duplicate';
   // 'new', or 'undelivered': an earlier delivery failed (or is still under way); signal again.
 

@@ -97,14 +97,21 @@ describe('province callbacks', () => {
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
   });
 
-  it('When a province reports on a case another province handles, then it answers 404', async () => {
-    const res = await h.app.inject(signedCallback('440000', event({ eventId: '440000-evt-1' })));
+  it('When a province reports on a case another province handles, then it answers 404 and records nothing', async () => {
+    const before = await signalCount();
+    const eventId = `440000-evt-${randomUUID()}`;
+    const res = await h.app.inject(signedCallback('440000', event({ eventId })));
     expect(res.statusCode).toBe(404);
+    const { rows } = await h.pool.query('SELECT 1 FROM province_callbacks WHERE event_id = $1', [eventId]);
+    expect(rows).toEqual([]);
+    expect(await signalCount()).toBe(before);
   });
 
-  it('When the case does not exist, then it answers 404', async () => {
-    const res = await h.app.inject(signedCallback('510000', event({ caseId: randomUUID() })));
+  it('When the case does not exist, then it answers 404 and records nothing', async () => {
+    const eventId = `510000-evt-${randomUUID()}`;
+    const res = await h.app.inject(signedCallback('510000', event({ eventId, caseId: randomUUID() })));
     expect(res.statusCode).toBe(404);
+    expect(await callbackRows(eventId)).toEqual([]);
   });
 
   it('When a signed body is malformed JSON, then it answers 400', async () => {
