@@ -41,6 +41,8 @@ export interface SubmitOptions {
   handlingRegion?: string;
   delivery?: { method: 'window' | 'mail' | 'electronic'; address?: string };
   materialCodes?: string[];
+  /** Files uploaded before, named per material (instead of uploading one per material). */
+  materials?: { materialCode: string; fileId: string }[];
   /** 视频会商收件: hold the case at the precheck until a consultation has its outcome. */
   consultBeforeAcceptance?: boolean;
   /** The application's fields the item declares (e.g. a joint item's originRegion). */
@@ -56,8 +58,8 @@ const ITEM_MATERIALS: Record<string, string[]> = {
 /** Uploads one PDF per material and submits the case; returns the response and the request body. */
 export async function submitCase(apiUrl: string, token: string, opts: SubmitOptions = {}) {
   const itemCode = opts.itemCode ?? 'pension-transfer';
-  const materials = [];
-  for (const materialCode of opts.materialCodes ?? ITEM_MATERIALS[itemCode] ?? []) {
+  const materials = [...(opts.materials ?? [])];
+  for (const materialCode of opts.materials ? [] : (opts.materialCodes ?? ITEM_MATERIALS[itemCode] ?? [])) {
     const up = await uploadFile(apiUrl, token, samplePdf(`${materialCode}-${randomUUID()}`));
     if (up.status !== 201) throw new Error(`upload failed: ${up.status} ${JSON.stringify(up.body)}`);
     materials.push({ materialCode, fileId: up.body.fileId });
