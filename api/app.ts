@@ -157,7 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(liaisonRoutes);
       await v1.register(evaluationRoutes);
       await v1.register(originalsRoutes);
-      await v1.register(caseRoutes, { updateTimeoutMs: deps.updateTimeoutMs ?? 15_000, startTimeoutMs: deps.startTimeoutMs ?? 10_000 });
+      await v1.register(caseRoutes, { updateTimeoutMs: deps.updateTimeoutMs ?? 15_000, startTimeoutMs: deps.startTimeoutMs ?? 10_000, traceStep: deps.tracing?.step });
       await v1.register(handoffRoutes);
       await v1.register(accessLogRoutes);
       await v1.register(reportRoutes);

@@ -5,6 +5,7 @@
 import { nameBasedUuid } from '../crypto/ids.js';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type pg from 'pg';
+import { untraced, type StepTracer } from '../clients/tracing.js';
 import { caseTiming, type Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
 import { sha256Hex } from '../crypto/signing.js';
@@ -45,6 +46,8 @@ export interface IntakeDeps {
   metrics: Metrics;
   /** How long starting the workflow may take before the intake is rolled back. */
   startTimeoutMs?: number;
+  /** Spans for the database waits when tracing is on (the start has its own, from the client interceptor). */
+  traceStep?: StepTracer;
 }
 
 export interface IntakeResult {
@@ -94,16 +97,19 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
   const allowed = mayAct(staff, 'case.submit', body);
   if (!allowed.ok) throw problem(403, allowed.detail);
   const requestHash = sha256Hex(canonicalJson(body));
+  const step = deps.traceStep ?? untraced;
   // The key, the published item and the files do not depend on one another: one wait for three
   // reads. The item's refusal (422) is held until it matters, since a repeat does not need it.
-  const [found, published, files] = await Promise.all([
-    findIntake(deps.pool, idempotencyKey),
-    publishedItemForIntake(deps.pool, body.itemCode).then(
-      (definition) => ({ definition }),
-      (refusal: unknown) => ({ refusal }),
-    ),
-    findFiles(deps.pool, body.materials.map((m) => m.fileId)),
-  ]);
+  const [found, published, files] = await step('intake read', () =>
+    Promise.all([
+      findIntake(deps.pool, idempotencyKey),
+      publishedItemForIntake(deps.pool, body.itemCode).then(
+        (definition) => ({ definition }),
+        (refusal: unknown) => ({ refusal }),
+      ),
+      findFiles(deps.pool, body.materials.map((m) => m.fileId)),
+    ]),
+  );
   let earlier = found;
   if (earlier) checkRepeat(earlier, requestHash, staff);
   // A repeat whose case row exists has nothing left to do.
@@ -122,7 +128,7 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
   let claimed: IntakeClaim | null = earlier;
   if (!earlier) {
     const claim = { idempotencyKey, requestHash, caseId: caseIdFor(staff.sub, idempotencyKey), actor: staff.sub, submittedAt: new Date().toISOString(), itemVersion: item.version };
-    if (await claimIntake(deps.pool, claim)) {
+    if (await step('intake claim', () => claimIntake(deps.pool, claim))) {
       claimed = claim;
     } else {
       // A concurrent request with the same key claimed it first (and has committed: the insert
@@ -142,15 +148,17 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
 
   const input = caseInputOf(deps, staff, item, body, materials, claimed);
   await startCaseWorkflow(deps, input);
-  const inserted = await withTransaction(deps.pool, async (client) => {
-    await lockCase(client, input.caseId);
-    const insertedRow = await insertCase(client, input, { keyring: deps.secrets.piiSealKeys, hashKey: deps.secrets.piiHashKey });
-    await writeAuditOnce(client, {
-      actor: staff.sub, role: staff.role, region: staff.region, action: 'case.submit', caseId: input.caseId,
-      detail: { itemCode: item.code, itemVersion: item.version, receivingRegion: input.receivingRegion, handlingRegion: input.handlingRegion },
-    });
-    return insertedRow;
-  });
+  const inserted = await step('intake case row', () =>
+    withTransaction(deps.pool, async (client) => {
+      await lockCase(client, input.caseId);
+      const insertedRow = await insertCase(client, input, { keyring: deps.secrets.piiSealKeys, hashKey: deps.secrets.piiHashKey });
+      await writeAuditOnce(client, {
+        actor: staff.sub, role: staff.role, region: staff.region, action: 'case.submit', caseId: input.caseId,
+        detail: { itemCode: item.code, itemVersion: item.version, receivingRegion: input.receivingRegion, handlingRegion: input.handlingRegion },
+      });
+      return insertedRow;
+    }),
+  );
   if (inserted) {
     deps.metrics.casesSubmitted.inc({ item_code: item.code });
     return { caseId: input.caseId, status: 'active', stage: 'intake', replayed: earlier !== null };

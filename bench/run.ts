@@ -41,6 +41,7 @@ import { BARE_CASE_QUEUE, bareWorkflowId } from './bare/worker.js';
 import type { BareCaseInput } from './bare/workflows.js';
 import { distribution, markdownTable, ms, type Distribution } from './lib/stats.js';
 import { progressBar } from './lib/progress.js';
+import { SETTINGS, SIMULATOR_ENV, STACK_ENV } from './lib/settings.js';
 import { cpuSeconds, findPids, postgresCpuSeconds, rssBytes } from './lib/procfs.js';
 import { summariseProfile, type ProfileSummary } from './lib/cpuprofile.js';
 
@@ -67,19 +68,6 @@ const PROVINCE = '510000';
 const PROFILE = args.profile === 'true';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
-/**
- * The dev server's settings the harness pins. `paced` is start-dev as shipped: its history
- * service reads transfer tasks at most `history.transferProcessorMaxPollRPS` (20) times a second,
- * so each hand-off between workflow and activity waits for a ~50 ms tick. `raised` lifts that
- * limit, as a multi-shard cluster's many queue readers effectively do. Both are reported.
- */
-const SETTINGS: Record<string, Record<string, number>> = {
-  paced: {},
-  raised: { 'history.transferProcessorMaxPollRPS': 1000, 'history.timerProcessorMaxPollRPS': 1000 },
-  // The production shape (dev/temporal-cluster.ts): four services as processes on PostgreSQL,
-  // four history shards, mutual TLS; the server's own defaults.
-  cluster: {},
-};
 const settingsList = (args.settings ?? 'raised,paced,cluster').split(',').map((s) => {
   if (!(s in SETTINGS)) throw new Error(`--settings: unknown "${s}" (known: ${Object.keys(SETTINGS).join(', ')})`);
   return s;
@@ -423,11 +411,9 @@ async function benchSetting(setting: string, bundlePath: string, runDir: string)
     databaseUrl: db.url,
     dataDir: path.join(runDir, `${setting}-stack`),
     workflowBundlePath: bundlePath,
-    // Production pacing where it matters to a happy path: no status poll before the callbacks
-    // (STATUS_POLL_AFTER_MS), the working calendar instead of one-minute days, info logs off.
-    env: { PROVINCE_RATE_LIMIT: '1000', STATUS_POLL_AFTER_MS: String(10 * 60_000), WORKING_DAY_MS: '', LOG_LEVEL: 'warn', ...temporal.tls },
+    env: { ...STACK_ENV, ...temporal.tls },
     nodeArgs,
-    simulatorEnv: { SIMULATOR_REVIEW_DELAY_MS: '100', SIMULATOR_SMS_DELIVERY_DELAY_MS: '100' },
+    simulatorEnv: SIMULATOR_ENV,
   });
   const materialsDir = path.join(runDir, `${setting}-bare-materials`);
   fs.mkdirSync(materialsDir, { recursive: true });

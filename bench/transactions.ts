@@ -18,15 +18,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { connectTemporalClient } from '../clients/temporal.js';
 import { migrate } from '../db/migrate.js';
 import { startTemporalDevServer } from '../dev/temporal-server.js';
-import { samplePdf, submitCase, uploadFile } from '../harness/cases.js';
 import { ADMIN_URL, createDatabase } from '../harness/database.js';
 import { startProcessStack } from '../harness/processes.js';
-import { caseWorkflowId, SEARCH_ATTRIBUTES } from '../workflows/messages.js';
+import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
+import { benchCases } from './lib/cases.js';
 import { markdownTable } from './lib/stats.js';
 import { progressBar } from './lib/progress.js';
+import { SIMULATOR_ENV, STACK_ENV } from './lib/settings.js';
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -161,31 +161,17 @@ async function main(): Promise<void> {
       databaseUrl: db.url,
       dataDir: path.join(runDir, 'stack'),
       // As `npm run bench` runs it (bench/run.ts).
-      env: { PROVINCE_RATE_LIMIT: '1000', STATUS_POLL_AFTER_MS: String(10 * 60_000), WORKING_DAY_MS: '', LOG_LEVEL: 'warn' },
-      simulatorEnv: { SIMULATOR_REVIEW_DELAY_MS: '100', SIMULATOR_SMS_DELIVERY_DELAY_MS: '100' },
+      env: STACK_ENV,
+      simulatorEnv: SIMULATOR_ENV,
     });
-    const api = stack.apis[0]!.url;
-    const client = await connectTemporalClient({ address: temporal.address, namespace: 'default', keyring: stack.secrets.payloadKeys });
-    const token = await stack.token('clerk', '440100');
-    const materials: { materialCode: string; fileId: string }[] = [];
-    for (const materialCode of ['transfer-application', 'resident-id-card', 'contribution-certificate']) {
-      const up = await uploadFile(api, token, samplePdf(materialCode));
-      if (up.status !== 201) throw new Error(`upload answered ${up.status}`);
-      materials.push({ materialCode, fileId: up.body.fileId });
-    }
-    const runCase = async () => {
-      const res = await submitCase(api, token, { applicantName: '压测', materials });
-      if (res.status !== 201) throw new Error(`intake answered ${res.status}: ${JSON.stringify(res.body)}`);
-      const state = (await client.workflow.getHandle(caseWorkflowId(res.body.caseId)).result()) as { status: string };
-      if (state.status !== 'completed') throw new Error(`case ${res.body.caseId} ended ${state.status}`);
-    };
-    for (let i = 0; i < WARM_UP; i++) await runCase();
+    const cases = await benchCases(stack, temporal.address);
+    for (let i = 0; i < WARM_UP; i++) await cases.run();
 
     const commitsBefore = await xactCommits(adminClient, database);
     const from = fs.statSync(logFile).size;
     const bar = progressBar('cases, one at a time', CASES);
     for (let i = 0; i < CASES; i++) {
-      await runCase();
+      await cases.run();
       bar.tick(i + 1);
     }
     bar.finish();

@@ -33,8 +33,33 @@ import { redactUrl } from '../config/logger.js';
 /** The settings tracing reads (config/index.ts). */
 export type TracingSettings = Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME'>;
 
+/**
+ * Runs one step of a request inside a span of its own, child of the active one (intake's waits:
+ * api/intake.ts), so a slow request shows which wait took the time. `untraced` when tracing is off.
+ */
+export type StepTracer = <T>(name: string, run: () => Promise<T>) => Promise<T>;
+
+export const untraced: StepTracer = (_name, run) => run();
+
+function stepTracer(tracer: Tracer): StepTracer {
+  return (name, run) =>
+    tracer.startActiveSpan(name, { kind: SpanKind.INTERNAL }, async (span) => {
+      try {
+        return await run();
+      } catch (e) {
+        // The status only: an error's message can carry what a request was about.
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw e;
+      } finally {
+        span.end();
+      }
+    });
+}
+
 export interface ApiTracing {
   serviceName: string;
+  /** Spans for the steps of a request (intake's database waits), under the request's span. */
+  step: StepTracer;
   /** Register before any route: one SERVER span per request, named by method and route. */
   fastifyPlugin: FastifyPluginCallback;
   /** For the api's Temporal client: the workflow start (and signals, updates) carry the context. */
@@ -97,6 +122,7 @@ export async function startApiTracing(settings: TracingSettings): Promise<ApiTra
     return {
       serviceName: base.serviceName,
       fastifyPlugin: instrumentation.plugin(),
+      step: stepTracer(base.tracer),
       workflowClientInterceptors: [new OpenTelemetryWorkflowClientInterceptor({ tracer: base.tracer })],
       shutdown: async () => {
         instrumentation.disable();

@@ -145,6 +145,8 @@ export interface ProcessStackOptions {
   simulatorEnv?: Record<string, string>;
   /** Environment of every tongban process, over the defaults (TEST_TIMINGS, LOG_LEVEL=warn). */
   env?: Record<string, string>;
+  /** Environment of the api instances only, over `env` (e.g. the benchmark's tracing of intake). */
+  apiEnv?: Record<string, string>;
   /** A prebuilt workflow bundle for the workers (each would otherwise bundle at start, ~10 s). */
   workflowBundlePath?: string;
   /** Flags for node in every tongban process (not the simulator), e.g. the benchmark's `--cpu-prof`. */
@@ -231,7 +233,11 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
         name,
         script: kind === 'api' ? 'api/server.ts' : 'worker/main.ts',
         // A worker says it is ready at level info ('worker running'): quieter levels would hide it.
-        env: { ...common, ...(kind === 'api' ? { PORT: String(port), HOST: '127.0.0.1' } : QUIET_LEVELS.has(common.LOG_LEVEL ?? '') ? { LOG_LEVEL: 'info' } : {}), ...env },
+        env: {
+          ...common,
+          ...(kind === 'api' ? { PORT: String(port), HOST: '127.0.0.1', ...opts.apiEnv } : QUIET_LEVELS.has(common.LOG_LEVEL ?? '') ? { LOG_LEVEL: 'info' } : {}),
+          ...env,
+        },
         ready: kind === 'api' ? { url: `${url}/readyz` } : { line: /worker running/ },
         logDir,
         nodeArgs: opts.nodeArgs,

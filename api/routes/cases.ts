@@ -10,6 +10,7 @@ import { caseDeadlines } from '../deadlines.js';
 import { staffOf } from '../auth.js';
 import { runCaseCommand, type CommandDeps } from '../caseCommands.js';
 import { authorizeCaseAction, getCase, listCases } from '../caseReads.js';
+import type { StepTracer } from '../../clients/tracing.js';
 import { checkIdempotencyKey, submitCase } from '../intake.js';
 import { listStuckForQuery, streamStuckCases, type StuckDeps } from '../stuckCases.js';
 import { problems } from '../problem.js';
@@ -40,6 +41,8 @@ import { secured } from './common.js';
 export interface CaseRouteOptions {
   updateTimeoutMs: number;
   startTimeoutMs: number;
+  /** Spans for intake's steps when tracing is on (clients/tracing.ts). */
+  traceStep?: StepTracer;
 }
 
 export const caseRoutes: FastifyPluginAsyncZod<CaseRouteOptions> = async (app, opts) => {
@@ -341,5 +344,5 @@ const deadlinesSchema = z
   .meta({ id: 'CaseDeadlines' });
 
 function intakeDeps(app: FastifyInstance, opts: CaseRouteOptions) {
-  return { pool: app.pool, temporal: app.temporal, config: app.config, secrets: app.secrets, metrics: app.metrics, startTimeoutMs: opts.startTimeoutMs };
+  return { pool: app.pool, temporal: app.temporal, config: app.config, secrets: app.secrets, metrics: app.metrics, startTimeoutMs: opts.startTimeoutMs, traceStep: opts.traceStep };
 }

@@ -3,91 +3,18 @@
 // simulator), and one trace id must join them all, with no applicant's data in any span. With
 // OTEL_EXPORTER_OTLP_ENDPOINT unset, nothing is exported and no trace context leaves the process.
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exportersCreated, startWorkerTracing, tracingWorkflowModules } from '../../clients/tracing.js';
 import { getJson, submitCase, validIdNumber, FIXTURE_APPLICANT } from '../../harness/cases.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../harness/otlpReceiver.js';
 import { eventually, randomSecrets, startStack, type TestStack } from '../../harness/stack.js';
 import { caseWorkflowId } from '../../workflows/messages.js';
 import { WORKFLOWS_PATH, createWorkers } from '../../worker/workers.js';
 import { startTestStack } from '../support/testStack.js';
 
-/** One span as OTLP/JSON carries it, with its service and attributes flattened. */
-interface ReceivedSpan {
-  service: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string;
-  name: string;
-  kind: number;
-  attributes: Record<string, unknown>;
-  /** Everything the span carries as text (attributes, events, status), for the personal-data check. */
-  raw: string;
-}
-
-interface OtlpAnyValue {
-  stringValue?: string;
-  intValue?: number | string;
-  boolValue?: boolean;
-  doubleValue?: number;
-}
-interface OtlpKeyValue {
-  key: string;
-  value: OtlpAnyValue;
-}
-interface OtlpExport {
-  resourceSpans?: {
-    resource?: { attributes?: OtlpKeyValue[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpKeyValue[] }[] }[];
-  }[];
-}
-
-const valueOf = (v: OtlpAnyValue): unknown => v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue));
-const flatten = (kvs: OtlpKeyValue[] = []) => Object.fromEntries(kvs.map((kv) => [kv.key, valueOf(kv.value)]));
-
-/** A collector's OTLP/HTTP traces endpoint, JSON encoding (what @opentelemetry/exporter-trace-otlp-http sends). */
-async function startReceiver() {
-  const posts: { path: string; contentType: string; body: string }[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      posts.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    posts,
-    spans(): ReceivedSpan[] {
-      return posts.flatMap((post) => {
-        const body = JSON.parse(post.body) as OtlpExport;
-        return (body.resourceSpans ?? []).flatMap((rs) => {
-          const service = String(flatten(rs.resource?.attributes)['service.name']);
-          return (rs.scopeSpans ?? []).flatMap((ss) =>
-            (ss.spans ?? []).map((s) => ({
-              service,
-              traceId: s.traceId,
-              spanId: s.spanId,
-              parentSpanId: s.parentSpanId ?? '',
-              name: s.name,
-              kind: s.kind,
-              attributes: flatten(s.attributes),
-              raw: JSON.stringify(s),
-            })),
-          );
-        });
-      });
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+type Receiver = OtlpReceiver;
 
 // OTLP's span kinds (the protobuf enum, which the JSON encoding keeps as numbers).
 const SERVER = 2;
@@ -103,7 +30,7 @@ let bundlePath: string;
 const stacks: TestStack[] = [];
 
 beforeAll(async () => {
-  receiver = await startReceiver();
+  receiver = await startOtlpReceiver();
   // The run's shared bundle has no tracing in it (as a worker without tracing must run); a traced
   // worker with a prebuilt bundle needs one built with the workflow interceptor modules.
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: tracingWorkflowModules(), logger: quietLogger });
@@ -183,6 +110,12 @@ describe('traces', () => {
     expect(start!.service).toBe('tongban-api');
     expect(start!.attributes.temporalWorkflowId).toBe(caseWorkflowId(caseId));
     expect(ancestors(start!)).toContain(intake);
+    // Intake's database waits, each a span of its own under the request's (api/intake.ts).
+    for (const name of ['intake read', 'intake claim', 'intake case row']) {
+      const waits = inTrace.filter((s) => s.name === name);
+      expect(waits, name).toHaveLength(1);
+      expect(ancestors(waits[0]!)).toContain(intake);
+    }
 
     // The worker: the workflow run continues the start's context, across the server.
     const run = inTrace.find((s) => s.name === 'RunWorkflow:caseWorkflow');
