@@ -9,11 +9,8 @@ import { untraced, type StepTracer } from '../clients/tracing.js';
 import { caseTiming, type Config } from '../config/index.js';
 import type { Secrets } from '../config/secrets.js';
 import { sha256Hex } from '../crypto/signing.js';
-import { writeAuditOnce } from '../db/audit.js';
-import { insertCase, lockCase } from '../db/cases.js';
 import { findFiles, type FileRecord } from '../db/files.js';
-import { claimIntake, findIntake, type IntakeClaim, type IntakeRecord } from '../db/intake.js';
-import { withTransaction } from '../db/transaction.js';
+import { claimIntake, findIntake, recordIntakeCase, type IntakeClaim, type IntakeRecord } from '../db/intake.js';
 import { caseItemOf, type CaseInput, type CaseStage, type CaseStatus, type MaterialRef } from '../domain/case.js';
 import { canonicalJson } from '../domain/canonicalJson.js';
 import { missingRequiredMaterials } from '../domain/itemMaterials.js';
@@ -83,7 +80,7 @@ export function caseIdFor(staffSub: string, idempotencyKey: string): string {
  * Temporal call and that any retry with the same key can repeat:
  *   1. record the key with its request hash and the case id derived from it (committed);
  *   2. start the workflow with that id ("already started" counts as started);
- *   3. in one transaction, the case row (if absent) and the intake audit entry (once).
+ *   3. in one statement, the case row and its materials (if absent) and the intake audit entry (once).
  * A failure in 2 answers 503 and leaves only the key's row, which is what makes the retry converge
  * on the same case; a failure in 3 leaves a running workflow whose projection writes the case row
  * anyway, and the retry finishes 3.
@@ -149,14 +146,9 @@ export async function submitCase(deps: IntakeDeps, staff: StaffClaims, idempoten
   const input = caseInputOf(deps, staff, item, body, materials, claimed);
   await startCaseWorkflow(deps, input);
   const inserted = await step('intake case row', () =>
-    withTransaction(deps.pool, async (client) => {
-      await lockCase(client, input.caseId);
-      const insertedRow = await insertCase(client, input, { keyring: deps.secrets.piiSealKeys, hashKey: deps.secrets.piiHashKey });
-      await writeAuditOnce(client, {
-        actor: staff.sub, role: staff.role, region: staff.region, action: 'case.submit', caseId: input.caseId,
-        detail: { itemCode: item.code, itemVersion: item.version, receivingRegion: input.receivingRegion, handlingRegion: input.handlingRegion },
-      });
-      return insertedRow;
+    recordIntakeCase(deps.pool, input, { keyring: deps.secrets.piiSealKeys, hashKey: deps.secrets.piiHashKey }, {
+      actor: staff.sub, role: staff.role, region: staff.region,
+      detail: { itemCode: item.code, itemVersion: item.version, receivingRegion: input.receivingRegion, handlingRegion: input.handlingRegion },
     }),
   );
   if (inserted) {

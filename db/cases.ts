@@ -19,21 +19,12 @@ export interface PiiKeys {
 export type Queryable = Pool | PoolClient;
 
 /**
- * Serialises writers of one case's intake rows until the transaction ends (intake retries and the
- * projection activity may race on the same case).
+ * The case row and its materials, unless they exist: two common table expressions (`case_row`,
+ * `material_rows`) over parameters $1-$26 (caseRowParams), for a statement that goes on with its
+ * own (intake adds its audit entry, db/intake.ts). Every insert is ON CONFLICT DO NOTHING, so intake
+ * and the projection activity can race on a case in either order and need no lock.
  */
-export async function lockCase(db: Queryable, caseId: string): Promise<void> {
-  await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`case:${caseId}`]);
-}
-
-/**
- * Inserts the case row and its materials unless they exist, in one statement (one round trip
- * however many materials); true when this call inserted the case row.
- */
-export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys): Promise<boolean> {
-  const { applicant, item, materials } = input;
-  const { rows } = await db.query<{ inserted: number }>(
-    `WITH case_row AS (
+export const CASE_ROW_CTES = `case_row AS (
        INSERT INTO cases (case_id, item_code, item_version, item_name, receiving_region, handling_region, channel,
          stage, status, applicant_name_masked, applicant_name_sealed, id_number_hash, id_number_masked, id_number_sealed,
          phone_masked, phone_sealed, delivery_method, delivery_address_sealed, delivery, promised_days, statutory_days,
@@ -45,19 +36,29 @@ export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys)
        INSERT INTO case_materials (case_id, material_code, file_id, sha256, size, content_type)
        SELECT $1, * FROM unnest($22::text[], $23::uuid[], $24::text[], $25::bigint[], $26::text[])
        ON CONFLICT DO NOTHING
-     )
-     SELECT count(*)::int AS inserted FROM case_row`,
-    [
-      input.caseId, item.code, item.version, item.name, input.receivingRegion, input.handlingRegion, input.channel,
-      maskName(applicant.name), sealText(keys.keyring, applicant.name),
-      lookupHash(keys.hashKey, applicant.idNumber), maskIdNumber(applicant.idNumber), sealText(keys.keyring, applicant.idNumber),
-      maskPhone(applicant.phone), sealText(keys.keyring, applicant.phone),
-      input.delivery.method, input.delivery.address ? sealText(keys.keyring, input.delivery.address) : null,
-      JSON.stringify({ method: input.delivery.method, status: 'pending' }),
-      item.promisedDays, item.statutoryDays, input.submittedBy.id, input.submittedAt,
-      materials.map((m) => m.materialCode), materials.map((m) => m.fileId), materials.map((m) => m.sha256),
-      materials.map((m) => m.size), materials.map((m) => m.contentType),
-    ],
-  );
+     )`;
+
+/** The parameters of CASE_ROW_CTES: the personal data sealed, hashed and masked here. */
+export function caseRowParams(input: CaseInput, keys: PiiKeys): unknown[] {
+  const { applicant, item, materials } = input;
+  return [
+    input.caseId, item.code, item.version, item.name, input.receivingRegion, input.handlingRegion, input.channel,
+    maskName(applicant.name), sealText(keys.keyring, applicant.name),
+    lookupHash(keys.hashKey, applicant.idNumber), maskIdNumber(applicant.idNumber), sealText(keys.keyring, applicant.idNumber),
+    maskPhone(applicant.phone), sealText(keys.keyring, applicant.phone),
+    input.delivery.method, input.delivery.address ? sealText(keys.keyring, input.delivery.address) : null,
+    JSON.stringify({ method: input.delivery.method, status: 'pending' }),
+    item.promisedDays, item.statutoryDays, input.submittedBy.id, input.submittedAt,
+    materials.map((m) => m.materialCode), materials.map((m) => m.fileId), materials.map((m) => m.sha256),
+    materials.map((m) => m.size), materials.map((m) => m.contentType),
+  ];
+}
+
+/**
+ * Inserts the case row and its materials unless they exist, in one statement (one round trip
+ * however many materials); true when this call inserted the case row.
+ */
+export async function insertCase(db: Queryable, input: CaseInput, keys: PiiKeys): Promise<boolean> {
+  const { rows } = await db.query<{ inserted: number }>(`WITH ${CASE_ROW_CTES} SELECT count(*)::int AS inserted FROM case_row`, caseRowParams(input, keys));
   return rows[0]!.inserted === 1;
 }

@@ -2,8 +2,9 @@
 // started, so every retry with the key finds the case id it was given and converges on the same
 // workflow. A row whose case row is missing means an earlier attempt stopped between claiming the
 // key and recording the case; the retry finishes the job (api/intake.ts).
-import type { CaseStage, CaseStatus } from '../domain/case.js';
-import type { Queryable } from './cases.js';
+import type { CaseInput, CaseStage, CaseStatus } from '../domain/case.js';
+import type { AuditEntry } from './audit.js';
+import { CASE_ROW_CTES, caseRowParams, type PiiKeys, type Queryable } from './cases.js';
 
 export interface IntakeClaim {
   idempotencyKey: string;
@@ -51,4 +52,26 @@ export async function findIntake(db: Queryable, idempotencyKey: string): Promise
     status: r.status,
     stage: r.stage,
   };
+}
+
+/**
+ * Intake's write of the case: the case row and its materials unless they exist (db/cases.ts) and
+ * the `case.submit` audit entry (by `audit`'s actor) unless the case has one, in one statement, so one round trip and
+ * one commit. A retry, a concurrent attempt with the same key or the projection activity may have
+ * written any of them first; each insert gives way (the audit entry to the unique index of
+ * migration 026), so there is no lock to take. True when this call inserted the case row.
+ */
+export async function recordIntakeCase(db: Queryable, input: CaseInput, keys: PiiKeys, audit: Omit<AuditEntry, 'action' | 'caseId'>): Promise<boolean> {
+  const params = caseRowParams(input, keys);
+  const n = params.length;
+  const { rows } = await db.query<{ inserted: number }>(
+    `WITH ${CASE_ROW_CTES}, audit_row AS (
+       INSERT INTO audit_log (actor, role, region, action, case_id, reason, detail)
+       VALUES ($${n + 1}, $${n + 2}, $${n + 3}, 'case.submit', $1, $${n + 4}, $${n + 5})
+       ON CONFLICT (case_id) WHERE action = 'case.submit' DO NOTHING
+     )
+     SELECT count(*)::int AS inserted FROM case_row`,
+    [...params, audit.actor, audit.role, audit.region, audit.reason ?? null, JSON.stringify(audit.detail ?? {})],
+  );
+  return rows[0]!.inserted === 1;
 }

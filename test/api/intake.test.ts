@@ -199,12 +199,20 @@ describe('POST /v1/cases intake', () => {
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
   });
 
-  it('When two requests with the same key race, then both get the same case', async () => {
+  it('When requests with the same key race, then all get the same case, with one case row, its materials once and one intake audit entry', async () => {
     const body = await pensionSubmission(h, clerk);
     const key = idempotencyKey();
-    const [a, b] = await Promise.all([submit(h, clerk, body, key), submit(h, clerk, body, key)]);
-    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
-    expect(a.json<{ caseId: string }>().caseId).toBe(b.json<{ caseId: string }>().caseId);
+    const answers = await Promise.all(Array.from({ length: 4 }, () => submit(h, clerk, body, key)));
+    expect(answers.map((a) => a.statusCode)).toEqual([201, 201, 201, 201]);
+    const caseId = caseIdFor('clerk-intake', key);
+    expect(new Set(answers.map((a) => a.json<{ caseId: string }>().caseId))).toEqual(new Set([caseId]));
+    const counts = await h.pool.query<{ cases: number; materials: number; audits: number }>(
+      `SELECT (SELECT count(*)::int FROM cases WHERE case_id = $1) AS cases,
+              (SELECT count(*)::int FROM case_materials WHERE case_id = $1) AS materials,
+              (SELECT count(*)::int FROM audit_log WHERE case_id = $1 AND action = 'case.submit') AS audits`,
+      [caseId],
+    );
+    expect(counts.rows).toEqual([{ cases: 1, materials: body.materials.length, audits: 1 }]);
   });
 
   it('When Temporal refuses to start the workflow, then it answers 503, records no case, and the retry with the same key makes the case with the id the key names', async () => {
