@@ -60,9 +60,10 @@ export async function receiveProvinceEvent(
   const key: CallbackKey = { regionCode, caseId: event.caseId, eventId: event.eventId };
   // Finds the case and records the event in one statement; it records nothing for a case of
   // another province.
-  const { target, seen } = await recordCallback(deps.pool, key, event.type);
+  const recorded = await recordCallback(deps.pool, key, event.type);
   // A province may only report on the cases it handles (for a joint case: its participant's part).
-  if (!target || provinceOf(target.region) !== regionCode) throw problem(404, `no case ${event.caseId} for province ${regionCode}`);
+  if (!recorded || provinceOf(recorded.target.region) !== regionCode) throw problem(404, `no case ${event.caseId} for province ${regionCode}`);
+  const { target, seen } = recorded;
   if (seen === 'delivered') return 'duplicate';
   // 'new', or 'undelivered': an earlier delivery failed (or is still under way); signal again.
 

@@ -23,16 +23,10 @@ import { startProcessStack } from '../harness/processes.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 import { benchCases } from './lib/cases.js';
 import { progressBar } from './lib/progress.js';
-import { SETTINGS, SIMULATOR_ENV, STACK_ENV } from './lib/settings.js';
+import { benchOptions, SETTINGS, SIMULATOR_ENV, STACK_ENV } from './lib/settings.js';
 import { distribution, markdownTable, ms } from './lib/stats.js';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unexpected argument "${a}" (options are --rate=N, --seconds=N, --setting=raised|paced)`);
-    return [m[1]!, m[2] ?? 'true'];
-  }),
-) as Record<string, string>;
+const args = benchOptions('--rate=N, --seconds=N, --setting=raised|paced');
 const RATE = Number(args.rate ?? 1);
 const SECONDS = Number(args.seconds ?? 120);
 const SETTING = args.setting ?? 'raised';

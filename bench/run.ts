@@ -41,7 +41,7 @@ import { BARE_CASE_QUEUE, bareWorkflowId } from './bare/worker.js';
 import type { BareCaseInput } from './bare/workflows.js';
 import { distribution, markdownTable, ms, type Distribution } from './lib/stats.js';
 import { progressBar } from './lib/progress.js';
-import { SETTINGS, SIMULATOR_ENV, STACK_ENV } from './lib/settings.js';
+import { benchOptions, SETTINGS, SIMULATOR_ENV, STACK_ENV } from './lib/settings.js';
 import { cpuSeconds, findPids, postgresCpuSeconds, rssBytes } from './lib/procfs.js';
 import { summariseProfile, type ProfileSummary } from './lib/cpuprofile.js';
 
@@ -49,13 +49,7 @@ const { temporal: temporalProto } = proto;
 
 // ---- settings -------------------------------------------------------------------------------
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unexpected argument "${a}" (options are --name=value or --flag)`);
-    return [m[1]!, m[2] ?? 'true'];
-  }),
-) as Record<string, string>;
+const args = benchOptions('--name=value or --flag');
 const CASES = Number(args.cases ?? 200);
 const CONCURRENCY = Number(args.concurrency ?? 40);
 const LATENCY_CASES = Number(args['latency-cases'] ?? 20);

@@ -26,15 +26,9 @@ import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 import { benchCases } from './lib/cases.js';
 import { markdownTable } from './lib/stats.js';
 import { progressBar } from './lib/progress.js';
-import { SIMULATOR_ENV, STACK_ENV } from './lib/settings.js';
+import { benchOptions, SIMULATOR_ENV, STACK_ENV } from './lib/settings.js';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unexpected argument "${a}" (options are --cases=N and --log=<file>)`);
-    return [m[1]!, m[2] ?? 'true'];
-  }),
-) as Record<string, string>;
+const args = benchOptions('--cases=N and --log=<file>');
 const CASES = Number(args.cases ?? 20);
 const WARM_UP = 3;
 

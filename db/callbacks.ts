@@ -37,10 +37,10 @@ export interface CallbackTarget {
  * by at its authority (case_participants), that participant's region and case. `seen` says what
  * the record found: `new`, first sight of this event; `delivered`, seen and already delivered (a
  * duplicate); `undelivered`, seen, but its delivery failed or is still under way. A callback about
- * no case, or about a case of another province, records nothing (`target` null, or a region the
- * caller refuses).
+ * no case is null; one about a case of another province records nothing, and its target names a
+ * region the caller refuses.
  */
-export async function recordCallback(db: Queryable, key: CallbackKey, type: string): Promise<{ target: CallbackTarget | null; seen: 'new' | 'delivered' | 'undelivered' }> {
+export async function recordCallback(db: Queryable, key: CallbackKey, type: string): Promise<{ target: CallbackTarget; seen: 'new' | 'delivered' | 'undelivered' } | null> {
   const { rows } = await db.query<{ region: string; participant_of: string | null; inserted: boolean; delivered: boolean | null }>(
     `WITH target AS (
        SELECT handling_region AS region, NULL::uuid AS participant_of FROM cases WHERE case_id = $2
@@ -59,7 +59,7 @@ export async function recordCallback(db: Queryable, key: CallbackKey, type: stri
     [key.regionCode, key.caseId, key.eventId, type, regionLikePattern(key.regionCode)],
   );
   const r = rows[0];
-  if (!r) return { target: null, seen: 'new' };
+  if (!r) return null;
   // The row read beside the insert is the one from before it (one snapshot): present when the event
   // was seen before. A row a concurrent callback inserted after that snapshot reads as absent and
   // counts as undelivered: that delivery is under way, and signalling again is harmless (the

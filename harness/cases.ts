@@ -55,15 +55,20 @@ const ITEM_MATERIALS: Record<string, string[]> = {
   'housing-fund-transfer': ['transfer-application', 'resident-id-card', 'deposit-proof'],
 };
 
-/** Uploads one PDF per material and submits the case; returns the response and the request body. */
-export async function submitCase(apiUrl: string, token: string, opts: SubmitOptions = {}) {
-  const itemCode = opts.itemCode ?? 'pension-transfer';
-  const materials = [...(opts.materials ?? [])];
-  for (const materialCode of opts.materials ? [] : (opts.materialCodes ?? ITEM_MATERIALS[itemCode] ?? [])) {
+async function uploadOnePerMaterial(apiUrl: string, token: string, materialCodes: readonly string[]) {
+  const materials: { materialCode: string; fileId: string }[] = [];
+  for (const materialCode of materialCodes) {
     const up = await uploadFile(apiUrl, token, samplePdf(`${materialCode}-${randomUUID()}`));
     if (up.status !== 201) throw new Error(`upload failed: ${up.status} ${JSON.stringify(up.body)}`);
     materials.push({ materialCode, fileId: up.body.fileId });
   }
+  return materials;
+}
+
+/** Uploads one PDF per material (unless given files) and submits the case; returns the response and the request body. */
+export async function submitCase(apiUrl: string, token: string, opts: SubmitOptions = {}) {
+  const itemCode = opts.itemCode ?? 'pension-transfer';
+  const materials = opts.materials ?? (await uploadOnePerMaterial(apiUrl, token, opts.materialCodes ?? ITEM_MATERIALS[itemCode] ?? []));
   const body = {
     itemCode,
     applicant: { name: opts.applicantName ?? FIXTURE_APPLICANT.name, idNumber: validIdNumber(), phone: FIXTURE_APPLICANT.phone },

@@ -1,4 +1,16 @@
-// What every benchmark of the whole stack pins (bench/run.ts, bench/transactions.ts, bench/intake.ts).
+// What every benchmark of the whole stack pins (bench/run.ts, bench/transactions.ts, bench/intake.ts),
+// and how they read their options.
+
+/** The command line's `--name=value` and `--flag` options; anything else is refused, naming `usage`. */
+export function benchOptions(usage: string): Record<string, string> {
+  return Object.fromEntries(
+    process.argv.slice(2).map((a) => {
+      const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+      if (!m) throw new Error(`unexpected argument "${a}" (options are ${usage})`);
+      return [m[1]!, m[2] ?? 'true'];
+    }),
+  );
+}
 
 /**
  * The dev server's settings the harness pins. `paced` is start-dev as shipped: its history

@@ -14,7 +14,6 @@ import { caseWorkflowId } from '../../workflows/messages.js';
 import { WORKFLOWS_PATH, createWorkers } from '../../worker/workers.js';
 import { startTestStack } from '../support/testStack.js';
 
-type Receiver = OtlpReceiver;
 
 // OTLP's span kinds (the protobuf enum, which the JSON encoding keeps as numbers).
 const SERVER = 2;
@@ -25,7 +24,7 @@ const APPLICANT_NAME = '陈追踪';
 const noop = () => {};
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => process.stderr.write(`${m}\n`), log: noop };
 
-let receiver: Receiver;
+let receiver: OtlpReceiver;
 let bundlePath: string;
 const stacks: TestStack[] = [];
 
